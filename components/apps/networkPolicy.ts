@@ -1,0 +1,67 @@
+/**
+ * The network policy of one service: nothing in or out except what its declaration names.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { selectorLabels } from "./podSpec";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/** A service this one calls, and the port it listens on. */
+export interface Callee {
+  readonly name: string;
+  readonly port: number;
+}
+
+export interface ServiceTraffic {
+  /** Labels of the service's own pods. */
+  readonly podSelector: Record<string, string>;
+  /** The public port, reachable by `callers`. */
+  readonly port: number;
+  /** Services allowed to call the public port; `"anyone"` when the service is exposed. */
+  readonly callers: readonly string[] | "anyone";
+  /** The operations port, reachable from `scrapedFrom` (Prometheus' namespace) when set. */
+  readonly opsPort: number;
+  readonly scrapedFrom?: string;
+  /** Services this one calls, in the same namespace. */
+  readonly callees: readonly Callee[];
+}
+
+/** Cluster DNS, which every pod needs to find the services it calls. */
+const dnsEgress = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+    },
+  ],
+  ports: [
+    { protocol: "UDP", port: 53 },
+    { protocol: "TCP", port: 53 },
+  ],
+};
+
+export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec {
+  const callers =
+    traffic.callers === "anyone"
+      ? {}
+      : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller) } })) };
+  const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: [{ protocol: "TCP", port: traffic.port }] }] : [];
+  const scrapeIngress = traffic.scrapedFrom
+    ? [
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": traffic.scrapedFrom } } }],
+          ports: [{ protocol: "TCP", port: traffic.opsPort }],
+        },
+      ]
+    : [];
+  const calleeEgress = traffic.callees.map((callee) => ({
+    to: [{ podSelector: { matchLabels: selectorLabels(callee.name) } }],
+    ports: [{ protocol: "TCP", port: callee.port }],
+  }));
+  return {
+    podSelector: { matchLabels: traffic.podSelector },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [...publicIngress, ...scrapeIngress],
+    egress: [dnsEgress, ...calleeEgress],
+  };
+}

@@ -1,0 +1,134 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import type { RegistryCredentials } from "../registry/registry";
+import { buildContextHash } from "./contextHash";
+
+export interface ImageBuild {
+  /** Build context directory, relative to the working directory or absolute. */
+  readonly context: string;
+  /**
+   * Dockerfile, relative to the context.
+   * @default "Dockerfile"
+   */
+  readonly dockerfile?: string;
+  /**
+   * Stage to build.
+   * @default the last stage
+   */
+  readonly target?: string;
+  /**
+   * Build arguments; base images among them, so an air-gapped registry can stand in.
+   * @default {}
+   */
+  readonly args?: Record<string, string>;
+  /**
+   * Platform to build for.
+   * @default "linux/amd64"
+   */
+  readonly platform?: string;
+  /**
+   * Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API).
+   * @default "buildkit"
+   */
+  readonly builder?: "buildkit" | "classic";
+}
+
+export interface ServiceImageArgs {
+  /** Repository to push to, without tag or digest, such as `localhost:5001/flotilla/users`. */
+  readonly repository: pulumi.Input<string>;
+  /** Build the image from source. Exactly one of `build` and `prebuilt` is set. */
+  readonly build?: ImageBuild;
+  /** Deploy an image built elsewhere: a reference with a digest, or with a tag that is resolved to one. */
+  readonly prebuilt?: string;
+  /**
+   * Credentials to push with.
+   * @default the Docker client's own
+   */
+  readonly credentials?: pulumi.Input<RegistryCredentials>;
+  /**
+   * Refuse a prebuilt reference without a digest instead of resolving its tag, as prod does.
+   * @default false
+   */
+  readonly requireDigest?: boolean;
+}
+
+/**
+ * A service's container image, named by content and deployed by digest: built from its
+ * multi-stage Dockerfile and pushed, or taken prebuilt. An unchanged source gives the same tag, so
+ * nothing is rebuilt, pushed or rolled out.
+ */
+export class ServiceImage extends pulumi.ComponentResource {
+  /** `repository@sha256:<digest>`: what Deployments run. */
+  readonly imageRef: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flotilla:image:ServiceImage", name, {}, opts);
+    if ((args.build === undefined) === (args.prebuilt === undefined)) {
+      throw new Error(`${name}: set exactly one of build and prebuilt`);
+    }
+    if (args.prebuilt !== undefined) {
+      this.imageRef = resolvePrebuilt(name, args.prebuilt, args.requireDigest ?? false, this);
+    } else {
+      const build = args.build as ImageBuild;
+      const platform = build.platform ?? "linux/amd64";
+      const dockerfile = build.dockerfile ?? "Dockerfile";
+      const tag = contentTag({ context: build.context, dockerfile, target: build.target, args: build.args ?? {}, platform });
+      const image = new docker.Image(
+        name,
+        {
+          imageName: pulumi.interpolate`${args.repository}:${tag}`,
+          build: {
+            context: build.context,
+            dockerfile: path.join(build.context, dockerfile),
+            target: build.target,
+            args: build.args,
+            platform,
+            builderVersion: build.builder === "classic" ? "BuilderV1" : "BuilderBuildKit",
+          },
+          registry: args.credentials,
+          skipPush: false,
+        },
+        { parent: this },
+      );
+      this.imageRef = image.repoDigest;
+    }
+    this.registerOutputs({ imageRef: this.imageRef });
+  }
+}
+
+/** A tag that names the build's content: the same sources and settings give the same tag anywhere. */
+export function contentTag(inputs: Parameters<typeof buildContextHash>[0]): string {
+  return `src-${buildContextHash(inputs).slice(0, 24)}`;
+}
+
+/** Splits `repo[:tag][@sha256:…]` at its tag and digest; a port in the host is not a tag. */
+export function parseImageReference(reference: string): { repository: string; tag?: string; digest?: string } {
+  const [nameAndTag = "", digest] = reference.split("@", 2);
+  const lastSlash = nameAndTag.lastIndexOf("/");
+  const colon = nameAndTag.indexOf(":", lastSlash + 1);
+  return {
+    repository: colon === -1 ? nameAndTag : nameAndTag.slice(0, colon),
+    ...(colon === -1 ? {} : { tag: nameAndTag.slice(colon + 1) }),
+    ...(digest === undefined ? {} : { digest }),
+  };
+}
+
+function resolvePrebuilt(
+  name: string,
+  reference: string,
+  requireDigest: boolean,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const parsed = parseImageReference(reference);
+  if (parsed.digest !== undefined) {
+    return pulumi.output(`${parsed.repository}@${parsed.digest}`);
+  }
+  if (requireDigest) {
+    throw new Error(`${name}: prebuilt image ${reference} has no digest; this stack deploys by digest only (add @sha256:<digest>)`);
+  }
+  // A tag can move; the digest it names now is what gets deployed, so later moves change nothing.
+  // The lookup authenticates with the Docker provider's registry settings.
+  const found = docker.getRegistryImageOutput({ name: reference }, { parent });
+  return pulumi.interpolate`${parsed.repository}@${found.sha256Digest}`;
+}

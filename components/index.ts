@@ -1,0 +1,13 @@
+/**
+ * Flotilla's components, for use from any Pulumi TypeScript program:
+ * `import { GoService } from "@flotilla/stack"`.
+ */
+export { GoService, type GoServiceArgs, serviceEnv } from "./apps/goService";
+export { type Callee, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
+export * as podSpec from "./apps/podSpec";
+export { EksCluster, type EksClusterArgs, type EksNodes } from "./cluster/eksCluster";
+export { ExistingCluster, type ExistingClusterArgs } from "./cluster/existingCluster";
+export { buildContextHash } from "./image/contextHash";
+export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
+export { AppNamespace, type AppNamespaceArgs, podSecurityLabels } from "./namespace/appNamespace";
+export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";

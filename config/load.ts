@@ -1,0 +1,97 @@
+/**
+ * Reads the `flotilla:` keys of the stack's config, validates them against the contract and hands
+ * back typed values with defaults filled in. Nothing is registered before this returns, so a bad
+ * value stops `pulumi preview` and `pulumi up` with no change made.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { ConfigError, describeIssues, explainIssue } from "./errors";
+import { secretPaths, stackConfigSchema, type StackConfig } from "./schema";
+
+/** The config namespace: the project's name in Pulumi.yaml. */
+export const configNamespace = "flotilla";
+
+/** Validated config; sensitive values are removed from it and handed on only as secret Outputs. */
+export interface LoadedConfig {
+  readonly config: StackConfig;
+  readonly secrets: {
+    /** `registry.password`, when the registry is external and needs one. */
+    readonly registryPassword?: pulumi.Output<string>;
+    /** `cluster.kubeconfig`, when the cluster is reached through a kubeconfig held in config. */
+    readonly kubeconfig?: pulumi.Output<string>;
+  };
+}
+
+/** Reads the running stack's config. */
+export function loadConfig(): LoadedConfig {
+  const raw: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const separator = fullKey.indexOf(":");
+    if (fullKey.slice(0, separator) === configNamespace) {
+      const key = fullKey.slice(separator + 1);
+      raw[key] = value;
+      if (isSecretKey(fullKey)) {
+        secretKeys.add(key);
+      }
+    }
+  }
+  return parseConfig(raw, secretKeys);
+}
+
+/**
+ * Validates raw config values, as Pulumi hands them over (structured values as JSON text), and
+ * separates the secrets. `secretKeys` names the top-level keys that Pulumi holds encrypted.
+ */
+export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string> = new Set()): LoadedConfig {
+  const input: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, text] of Object.entries(raw)) {
+    try {
+      input[key] = JSON.parse(text);
+    } catch {
+      // Pulumi passes plain strings unquoted; anything that is not JSON is one.
+      input[key] = text;
+    }
+  }
+  const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
+  if (!result.success) {
+    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input));
+  }
+  for (const [key, field] of secretPaths) {
+    const value = (input[key] as Record<string, unknown> | undefined)?.[field];
+    if (value !== undefined && !secretKeys.has(key)) {
+      problems.push(`${configNamespace}:${key}.${field}: must be set as a secret: pulumi config set --secret --path ${key}.${field} <value>`);
+    }
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(problems);
+  }
+  return separateSecrets(result.data);
+}
+
+function separateSecrets(config: StackConfig): LoadedConfig {
+  const registryPassword = config.registry.type === "external" ? config.registry.password : undefined;
+  const kubeconfig = config.cluster.type === "existing" ? config.cluster.kubeconfig : undefined;
+  const plain: StackConfig = {
+    ...config,
+    registry: config.registry.type === "external" ? { ...config.registry, password: undefined } : config.registry,
+    cluster: config.cluster.type === "existing" ? { ...config.cluster, kubeconfig: undefined } : config.cluster,
+  };
+  return {
+    config: plain,
+    secrets: {
+      ...(registryPassword === undefined ? {} : { registryPassword: pulumi.secret(registryPassword) }),
+      ...(kubeconfig === undefined ? {} : { kubeconfig: pulumi.secret(kubeconfig) }),
+    },
+  };
+}
+
+/** `isConfigSecret` is internal to the SDK, so it is looked up and checked rather than trusted. */
+function isSecretKey(fullKey: string): boolean {
+  const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  if (typeof isConfigSecret !== "function") {
+    throw new Error("this @pulumi/pulumi version has no runtime isConfigSecret; Flotilla cannot tell secret config from plain");
+  }
+  return isConfigSecret(fullKey);
+}

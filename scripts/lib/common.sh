@@ -1,0 +1,49 @@
+# Shared helpers for the project's scripts. Sourced, not run.
+
+# Where built tools and downloads live: outside the repo, kept between runs.
+cache_dir() {
+  local dir="${FLOTILLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla}"
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# need_command CMD DEBIAN_PACKAGE: installs the package when running as root in CI, else explains.
+need_command() {
+  local cmd=$1 package=$2
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  if [[ ${CI:-} == true && $(id -u) == 0 ]]; then
+    log "installing Debian package $package (for $cmd)"
+    apt_updated_once
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+  fi
+  die "$cmd is missing: install the Debian package '$package' (apt-get install $package)"
+}
+
+apt_updated_once() {
+  [[ -n ${_FLOTILLA_APT_UPDATED:-} ]] && return 0
+  apt-get update -qq >/dev/null
+  _FLOTILLA_APT_UPDATED=1
+}
+
+# The Node.js this project runs on: Node 22 from the npm registry's `node` package, cached, so a
+# machine whose own Node is older (or end-of-life) still runs the same one everywhere.
+NODE_VERSION=22.23.3
+use_node() {
+  local current
+  current=$(node --version 2>/dev/null || true)
+  if [[ $current == v22.* || $current == v24.* ]]; then
+    return 0
+  fi
+  local prefix
+  prefix="$(cache_dir)/node-$NODE_VERSION"
+  if [[ ! -x $prefix/node_modules/.bin/node ]]; then
+    log "installing Node $NODE_VERSION from the npm registry into $prefix"
+    npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund "node@$NODE_VERSION" >/dev/null
+  fi
+  export PATH="$prefix/node_modules/.bin:$PATH"
+  [[ $(node --version) == "v$NODE_VERSION" ]] || die "Node $NODE_VERSION did not install into $prefix"
+}

@@ -1,0 +1,103 @@
+// Package platform is what every Flotilla service shares: configuration from the environment,
+// JSON logs, health, metrics, pprof and a graceful lifecycle. A new service calls Run with its
+// public server and gets all of it.
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is the part of a service's configuration the platform owns. The Kubernetes component
+// sets these variables; the defaults suit a laptop.
+type Config struct {
+	ServiceName     string        // SERVICE_NAME: tags every log line and metric.
+	Environment     string        // ENVIRONMENT: dev, staging or prod.
+	ListenAddr      string        // LISTEN_ADDR: the public API.
+	OpsAddr         string        // OPS_ADDR: /healthz, /readyz, /metrics.
+	DebugAddr       string        // DEBUG_ADDR: pprof; keep it on loopback.
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests get after SIGTERM.
+	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn or error.
+}
+
+// DefaultConfig is the configuration of a service started with no environment at all.
+func DefaultConfig(service string) Config {
+	return Config{
+		ServiceName:     service,
+		Environment:     "dev",
+		ListenAddr:      ":8080",
+		OpsAddr:         ":8081",
+		DebugAddr:       "127.0.0.1:6060",
+		ShutdownTimeout: 20 * time.Second,
+		LogLevel:        slog.LevelInfo,
+	}
+}
+
+// LoadConfig reads the platform's variables through getenv over the defaults. Every bad value is
+// reported, not only the first.
+func LoadConfig(service string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig(service)
+	var errs []error
+	str := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	addr := func(key string, dst *string) {
+		str(key, dst)
+		if err := checkAddr(*dst); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", key, *dst, err))
+		}
+	}
+	str("SERVICE_NAME", &cfg.ServiceName)
+	str("ENVIRONMENT", &cfg.Environment)
+	addr("LISTEN_ADDR", &cfg.ListenAddr)
+	addr("OPS_ADDR", &cfg.OpsAddr)
+	addr("DEBUG_ADDR", &cfg.DebugAddr)
+	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: not a duration such as 20s", v))
+		case d <= 0 || d > 10*time.Minute:
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: must be above 0 and at most 10m", v))
+		default:
+			cfg.ShutdownTimeout = d
+		}
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: must be debug, info, warn or error", v))
+		}
+	}
+	if cfg.ListenAddr == cfg.OpsAddr || cfg.ListenAddr == cfg.DebugAddr || cfg.OpsAddr == cfg.DebugAddr {
+		errs = append(errs, errors.New("LISTEN_ADDR, OPS_ADDR and DEBUG_ADDR must differ"))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("not a host:port address such as :8080")
+	}
+	if strings.ContainsAny(host, " /") || port == "" {
+		return errors.New("not a host:port address such as :8080")
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
+
+// Env reads a service's own variable with a default, for the few settings beyond the platform's.
+func Env(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

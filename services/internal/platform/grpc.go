@@ -1,0 +1,67 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// UnaryServerInterceptor gives gRPC calls what Instrument gives HTTP requests: ids taken from the
+// caller's metadata (or made), RED metrics by method, panic recovery and a log line.
+func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		start := time.Now()
+		md, _ := metadata.FromIncomingContext(ctx)
+		requestID := first(md, "x-request-id")
+		if !validID(requestID) {
+			requestID = newID(8)
+		}
+		ctx = WithRequestIDs(ctx, requestID, traceIDFrom(first(md, "traceparent")))
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(ctx, "handler panicked", "panic", p, "method", info.FullMethod)
+				err = status.Error(codes.Internal, "internal error")
+			}
+			code := status.Code(err)
+			metrics.grpcHandled.WithLabelValues(info.FullMethod, code.String()).Inc()
+			metrics.grpcDuration.WithLabelValues(info.FullMethod).Observe(time.Since(start).Seconds())
+			level := slog.LevelDebug
+			if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
+				level = slog.LevelError
+			}
+			if log.Enabled(ctx, level) {
+				log.LogAttrs(ctx, level, "call", slog.String("method", info.FullMethod), slog.String("code", code.String()), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+			}
+		}()
+		return handler(ctx, req)
+	}
+}
+
+// UnaryClientInterceptor passes the caller's request and trace ids on and records client-side RED metrics.
+func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		start := time.Now()
+		if id := RequestID(ctx); id != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", id)
+		}
+		if id := TraceID(ctx); id != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", "00-"+id+"-"+newID(8)+"-01")
+		}
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		metrics.grpcClientCalls.WithLabelValues(method, status.Code(err).String()).Inc()
+		metrics.grpcClientLatency.WithLabelValues(method).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+func first(md metadata.MD, key string) string {
+	if values := md.Get(key); len(values) > 0 {
+		return values[0]
+	}
+	return ""
+}

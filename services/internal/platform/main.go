@@ -1,0 +1,45 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Exit codes of a service: 2 for configuration a person must fix, 1 for anything else.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitConfig = 2
+)
+
+// App is a service's own part: given its platform config and logger, serve until ctx ends.
+// getenv is how it reads its own settings; a bad one is reported as a ConfigError.
+type App func(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger) error
+
+// ConfigError marks an error in the environment's settings: exit code 2, not a crash loop's 1.
+type ConfigError struct{ Err error }
+
+func (e ConfigError) Error() string { return "configuration: " + e.Err.Error() }
+func (e ConfigError) Unwrap() error { return e.Err }
+
+// Main loads the platform config, runs app and returns the process's exit code. Each service's
+// main is one call to it.
+func Main(ctx context.Context, service string, app App, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := LoadConfig(service, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, err)
+		return ExitConfig
+	}
+	log := NewLogger(stdout, cfg)
+	if err := app(ctx, cfg, getenv, log); err != nil {
+		if ce, ok := err.(ConfigError); ok {
+			fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, ce.Err)
+			return ExitConfig
+		}
+		log.Error("exiting", "err", err)
+		return ExitFailed
+	}
+	return ExitOK
+}

@@ -1,0 +1,112 @@
+/**
+ * The Flotilla stack: validated config in, cluster, registry, images and services out. `index.ts`
+ * runs it for `pulumi up`; tests and the benchmark run it under mocks with any config.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { GoService } from "./components/apps/goService";
+import { EksCluster } from "./components/cluster/eksCluster";
+import { ExistingCluster } from "./components/cluster/existingCluster";
+import { ServiceImage } from "./components/image/serviceImage";
+import { AppNamespace } from "./components/namespace/appNamespace";
+import { Registry } from "./components/registry/registry";
+import type { LoadedConfig } from "./config/load";
+import type { ServiceConfig, StackConfig } from "./config/schema";
+
+/** Namespace Prometheus runs in; services open their operations port to it. */
+export const monitoringNamespace = "monitoring";
+
+export interface StackOutputs {
+  readonly namespace: pulumi.Output<string>;
+  /** Per service: DNS name inside the namespace, public port and the image it runs. */
+  readonly services: Record<string, { host: pulumi.Output<string>; port: pulumi.Output<number>; image: pulumi.Output<string> }>;
+  /** A kubeconfig for the EKS cluster, when the stack made one; secret. */
+  readonly kubeconfig?: pulumi.Output<string>;
+}
+
+/**
+ * Registers the whole stack. `projectDir` anchors the services' build contexts, so the program
+ * builds the same images whatever directory it is started from.
+ */
+export function deployStack({ config, secrets }: LoadedConfig, projectDir: string): StackOutputs {
+  const stack = pulumi.getStack();
+  const cluster = createCluster(config, secrets.kubeconfig);
+  const kubernetes = { provider: cluster.provider };
+
+  const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
+
+  const serviceNames = Object.keys(config.services);
+  const toBuild = serviceNames.filter((name) => config.services[name]?.image === undefined);
+  const registry = new Registry(`${stack}-images`, {
+    type: config.registry.type,
+    repositories: toBuild,
+    prefix: `flotilla-${stack}`,
+    ...(config.registry.type === "ecr"
+      ? { ecr: config.registry }
+      : { server: config.registry.server, username: config.registry.username, password: secrets.registryPassword }),
+  });
+
+  const callersOf = (name: string) => serviceNames.filter((other) => config.services[other]?.calls.includes(name));
+  const services = Object.fromEntries(
+    Object.entries(config.services).map(([name, service]) => {
+      const image = new ServiceImage(name, imageArgs(name, service, config, registry, projectDir));
+      const workload = new GoService(
+        name,
+        {
+          namespace: namespace.name,
+          image: image.imageRef,
+          environment: config.environment,
+          protocol: service.protocol,
+          port: service.port,
+          opsPort: service.opsPort,
+          debugPort: service.debugPort,
+          replicas: service.replicas,
+          autoscaling: service.autoscaling,
+          resources: service.resources,
+          env: service.env,
+          calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
+          callers: service.expose ? "anyone" : callersOf(name),
+          scrapedFrom: config.monitoring.enabled ? monitoringNamespace : undefined,
+          drainSeconds: service.drainSeconds,
+          shutdownTimeoutSeconds: service.shutdownTimeoutSeconds,
+        },
+        kubernetes,
+      );
+      return [name, { host: workload.serviceName, port: workload.port, image: workload.image }];
+    }),
+  );
+
+  return {
+    namespace: namespace.name,
+    services,
+    ...(cluster instanceof EksCluster ? { kubeconfig: cluster.kubeconfig } : {}),
+  };
+}
+
+function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined): { provider: k8s.Provider } {
+  const stack = pulumi.getStack();
+  if (config.cluster.type === "eks") {
+    return new EksCluster(stack, config.cluster);
+  }
+  return new ExistingCluster(stack, { kubeconfig, kubeconfigPath: config.cluster.kubeconfigPath, context: config.cluster.context });
+}
+
+function imageArgs(name: string, service: ServiceConfig, config: StackConfig, registry: Registry, projectDir: string) {
+  if (service.image !== undefined) {
+    return { repository: service.image, prebuilt: service.image, requireDigest: config.environment === "prod" };
+  }
+  return {
+    repository: registry.repositoryUrls[name] as pulumi.Output<string>,
+    credentials: registry.credentials,
+    build: {
+      context: path.resolve(projectDir, service.build.context),
+      dockerfile: service.build.dockerfile,
+      target: service.build.target,
+      // The one Dockerfile builds any service: SERVICE names its main package.
+      args: { SERVICE: (service.main ?? `./cmd/${name}`).slice("./cmd/".length), ...service.build.args },
+      platform: config.images.platform,
+      builder: config.images.builder,
+    },
+  };
+}

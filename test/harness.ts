@@ -1,0 +1,130 @@
+/**
+ * Runs the whole Flotilla program under Pulumi's mocks with a stack's config and hands back every
+ * resource it registered, with its inputs, so tests can assert on the graph.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { loadConfig } from "../config/load";
+import { deployStack, type StackOutputs } from "../stack";
+
+export const projectDir = path.resolve(__dirname, "..");
+
+export interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface ProgramRun {
+  readonly resources: Registered[];
+  readonly outputs: StackOutputs;
+  /** Resolved values of the stack outputs, with secrets unwrapped. */
+  readonly values: Record<string, unknown>;
+  /** Which stack outputs are secret. */
+  readonly secretOutputs: Set<string>;
+  ofType(type: string): Registered[];
+  one(type: string, name: string): Registered;
+}
+
+/** A stack file's config: values as Pulumi hands them to programs, and which keys are secret. */
+export function stackConfig(stack: string): { values: Record<string, unknown>; secretKeys: string[] } {
+  const file = parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  return { values: file.config, secretKeys: [] };
+}
+
+/** Fake digest of a registry image, stable per image name. */
+export const fakeDigest = (name: string) => `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}`;
+
+/**
+ * Runs the program with `config` (keys without the `flotilla:` prefix are given it) and returns
+ * what it registered. `secretKeys` are the full keys Pulumi would hold encrypted.
+ */
+export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
+  const resources: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/image:Image") {
+          const imageName = String(args.inputs.imageName);
+          state.repoDigest = `${imageName.slice(0, imageName.lastIndexOf(":"))}@${fakeDigest(imageName)}`;
+        }
+        if (args.type === "aws:ecr/repository:Repository") {
+          state.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${String(args.inputs.name)}`;
+          state.registryId = "123456789012";
+        }
+        if (args.type === "aws:eks/cluster:Cluster") {
+          state.endpoint = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com";
+          state.certificateAuthority = { data: "Y2E=" };
+          state.name = args.name;
+        }
+        if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
+          state.metadata = { ...args.inputs.metadata, name: `${args.name}-abc123` };
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        switch (args.token) {
+          case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
+          case "aws:index/getPartition:getPartition":
+            return { partition: "aws" };
+          case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { proxyEndpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", userName: "AWS", password: "token" };
+          case "docker:index/getRegistryImage:getRegistryImage":
+            return { name: args.inputs.name, sha256Digest: fakeDigest(String(args.inputs.name)) };
+          default:
+            return args.inputs;
+        }
+      },
+    },
+    "flotilla",
+    stack,
+    false,
+  );
+  const raw = Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `flotilla:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+  pulumi.runtime.setAllConfig(raw, secretKeys);
+  const outputs = deployStack(loadConfig(), projectDir);
+  const { values, secretOutputs } = await resolveOutputs(outputs);
+  await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return {
+    resources,
+    outputs,
+    values,
+    secretOutputs,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    one(type, name) {
+      const found = resources.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+      }
+      return found[0] as Registered;
+    },
+  };
+}
+
+async function resolveOutputs(outputs: StackOutputs): Promise<{ values: Record<string, unknown>; secretOutputs: Set<string> }> {
+  const values: Record<string, unknown> = {};
+  const secretOutputs = new Set<string>();
+  for (const [key, value] of Object.entries(outputs)) {
+    const output = pulumi.output(value as unknown);
+    values[key] = await new Promise((resolve) => output.apply(resolve));
+    if (await pulumi.isSecret(output)) {
+      secretOutputs.add(key);
+    }
+  }
+  return { values, secretOutputs };
+}
+
+/** Runs the program with the config of `Pulumi.<stack>.yaml`, optionally changed by `override`. */
+export async function runStack(stack: "dev" | "prod", override: (config: Record<string, unknown>) => void = () => {}): Promise<ProgramRun> {
+  const { values } = stackConfig(stack);
+  override(values);
+  return runProgram(stack, values);
+}
