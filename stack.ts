@@ -4,6 +4,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { GoService } from "./components/apps/goService";
 import { EksCluster } from "./components/cluster/eksCluster";
@@ -11,7 +12,8 @@ import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ServiceImage } from "./components/image/serviceImage";
 import { AppNamespace } from "./components/namespace/appNamespace";
 import { Registry } from "./components/registry/registry";
-import type { LoadedConfig } from "./config/load";
+import { ConfigError } from "./config/errors";
+import { configNamespace, type LoadedConfig } from "./config/load";
 import type { ServiceConfig, StackConfig } from "./config/schema";
 
 /** Namespace Prometheus runs in; services open their operations port to it. */
@@ -30,6 +32,7 @@ export interface StackOutputs {
  * builds the same images whatever directory it is started from.
  */
 export function deployStack({ config, secrets }: LoadedConfig, projectDir: string): StackOutputs {
+  checkSources(config, projectDir);
   const stack = pulumi.getStack();
   const cluster = createCluster(config, secrets.kubeconfig);
   const kubernetes = { provider: cluster.provider };
@@ -82,6 +85,37 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
     services,
     ...(cluster instanceof EksCluster ? { kubeconfig: cluster.kubeconfig } : {}),
   };
+}
+
+/**
+ * Refuses, before anything is registered, a service whose build context, Dockerfile or main
+ * package is missing, so a typo fails the preview instead of half an update.
+ */
+export function checkSources(config: StackConfig, projectDir: string): void {
+  const problems = Object.entries(config.services).flatMap(([name, service]) => {
+    if (service.image !== undefined) {
+      return [];
+    }
+    const key = `${configNamespace}:services.${name}`;
+    const context = path.resolve(projectDir, service.build.context);
+    const main = service.main ?? `./cmd/${name}`;
+    const missing: [string, string, string][] = [
+      [`${key}.build.context`, context, "a directory"],
+      [`${key}.build.dockerfile`, path.resolve(context, service.build.dockerfile), "a file"],
+      [`${key}.main`, path.resolve(context, main, "main.go"), "a Go main package"],
+    ];
+    return missing
+      .filter(([, file, kind]) => !isKind(file, kind === "a directory" ? "directory" : "file"))
+      .map(([at, file, kind]) => `${at}: ${file} is not ${kind}`);
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+}
+
+function isKind(file: string, kind: "file" | "directory"): boolean {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return kind === "file" ? stat?.isFile() === true : stat?.isDirectory() === true;
 }
 
 function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined): { provider: k8s.Provider } {

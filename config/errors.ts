@@ -2,7 +2,7 @@
  * Turns zod issues into one readable error: each problem on its own line, with the full config key
  * path (`flotilla:services.gateway.autoscaling.max`), what was given and what is allowed.
  */
-import { z } from "zod";
+import type { z } from "zod";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -23,7 +23,7 @@ export const explainIssue: z.core.$ZodErrorMap = (issue) => {
     case "too_big":
       return `must be ${issue.inclusive === false ? "<" : "<="} ${String(issue.maximum)}`;
     case "invalid_value":
-      return `must be one of: ${issue.values.map((v) => String(v)).join(", ")}`;
+      return `${issue.input === undefined ? "is required, " : ""}must be one of: ${issue.values.map((v) => String(v)).join(", ")}`;
     case "invalid_union":
       return "does not match any allowed form";
     default:
@@ -45,6 +45,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], namespace: s
       const unionPath = issue.path.slice(0, -1);
       const options = discriminatorValues(schema, unionPath, issue.discriminator, input);
       return [`${keyPath(namespace, issue.path)}: must be one of: ${options.join(", ")}; given ${show(valueAt(input, issue.path))}`];
+    }
+    if (issue.code === "invalid_key") {
+      return [`${keyPath(namespace, issue.path)}: the key must be ${issue.issues.map((inner) => inner.message).join("; ")}`];
     }
     const given = valueAt(input, issue.path);
     const secret = issue.path.some((p) => p === "password" || p === "kubeconfig");

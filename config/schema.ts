@@ -8,10 +8,7 @@ import { bytesPattern, cpuPattern, quantityValue } from "./quantities";
 
 const dnsLabel = z
   .string()
-  .regex(
-    /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63 characters",
-  );
+  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63 characters");
 const port = z.number().int().min(1024, "an unprivileged port, 1024 to 65535").max(65535);
 const cpu = z.string().regex(cpuPattern, "a CPU quantity such as 100m or 0.5");
 const bytes = z.string().regex(bytesPattern, "a byte quantity such as 128Mi or 1Gi");
@@ -44,6 +41,11 @@ export const resourcesSchema = z
   .prefault({})
   .superRefine((resources, ctx) => {
     for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+      const pattern = key === "cpu" ? cpuPattern : bytesPattern;
+      // A malformed quantity has its own issue already; it cannot be compared.
+      if (!pattern.test(resources.requests[key]) || !pattern.test(resources.limits[key])) {
+        continue;
+      }
       if (quantityValue(resources.requests[key]) > quantityValue(resources.limits[key])) {
         ctx.addIssue({
           code: "custom",
@@ -85,7 +87,10 @@ export const imageReferencePattern =
 
 export const serviceSchema = z.strictObject({
   /** Go main package inside the build context; `./cmd/<service name>` when unset. */
-  main: z.string().regex(/^\.\/cmd\/[a-z0-9-]+$/, "a main package path such as ./cmd/users").optional(),
+  main: z
+    .string()
+    .regex(/^\.\/cmd\/[a-z0-9-]+$/, "a main package path such as ./cmd/users")
+    .optional(),
   /** How the image is built from source. Ignored when `image` is set. */
   build: buildSchema,
   /** A prebuilt image to deploy instead of building one (CI pipelines often build their own). */
@@ -128,7 +133,10 @@ const existingClusterSchema = z.strictObject({
 const eksClusterSchema = z.strictObject({
   type: z.literal("eks"),
   /** Kubernetes minor version. */
-  version: z.string().regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34").default("1.34"),
+  version: z
+    .string()
+    .regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34")
+    .default("1.34"),
   /** Address range of the cluster's VPC. */
   vpcCidr: cidr.default("10.0.0.0/16"),
   /** Availability zones to spread subnets and nodes over. */
@@ -138,7 +146,10 @@ const eksClusterSchema = z.strictObject({
   publicAccessCidrs: z.array(cidr).default([]),
   nodes: z
     .strictObject({
-      instanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m7i.large")).min(1).default(["m7i.large"]),
+      instanceTypes: z
+        .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m7i.large"))
+        .min(1)
+        .default(["m7i.large"]),
       min: z.number().int().min(1).max(100).default(3),
       desired: z.number().int().min(1).max(100).default(3),
       max: z.number().int().min(1).max(100).default(6),
@@ -214,16 +225,16 @@ const imagesSchema = z
 
 /** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
 export const stackConfigObject = z.strictObject({
-    /** Which profile this stack is: prod refuses image references without a digest. */
-    environment: z.enum(["dev", "staging", "prod"]),
-    /** Namespace the services run in. */
-    namespace: dnsLabel.default("flotilla"),
-    cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema]),
-    registry: z.discriminatedUnion("type", [ecrRegistrySchema, externalRegistrySchema]),
-    images: imagesSchema,
-    services: z.record(dnsLabel, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
-    monitoring: monitoringSchema,
-    logging: loggingSchema,
+  /** Which profile this stack is: prod refuses image references without a digest. */
+  environment: z.enum(["dev", "staging", "prod"]),
+  /** Namespace the services run in. */
+  namespace: dnsLabel.default("flotilla"),
+  cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema]),
+  registry: z.discriminatedUnion("type", [ecrRegistrySchema, externalRegistrySchema]),
+  images: imagesSchema,
+  services: z.record(dnsLabel, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
+  monitoring: monitoringSchema,
+  logging: loggingSchema,
 });
 
 export const stackConfigSchema = stackConfigObject.superRefine(checkCrossReferences);

@@ -15,8 +15,13 @@ export const projectDir = path.resolve(__dirname, "..");
 export interface Registered {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly inputs: Record<string, any>;
 }
+
+let lastRegistered: Registered[] = [];
+
+/** What the latest run registered, also when it failed. */
+export const registeredByLastRun = (): readonly Registered[] => lastRegistered;
 
 export interface ProgramRun {
   readonly resources: Registered[];
@@ -44,6 +49,7 @@ export const fakeDigest = (name: string) => `sha256:${Buffer.from(name).toString
  */
 export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
   const resources: Registered[] = [];
+  lastRegistered = resources;
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -113,7 +119,7 @@ async function resolveOutputs(outputs: StackOutputs): Promise<{ values: Record<s
   const values: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   for (const [key, value] of Object.entries(outputs)) {
-    const output = pulumi.output(value as unknown);
+    const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown>;
     values[key] = await new Promise((resolve) => output.apply(resolve));
     if (await pulumi.isSecret(output)) {
       secretOutputs.add(key);

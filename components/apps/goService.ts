@@ -230,7 +230,9 @@ export class GoService extends pulumi.ComponentResource {
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
             minReplicas: args.autoscaling.min,
             maxReplicas: args.autoscaling.max,
-            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.targetCpuUtilization } } }],
+            metrics: [
+              { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.targetCpuUtilization } } },
+            ],
             // Scale down slowly: a burst that ends should not shed capacity the next burst needs.
             behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] } },
           },

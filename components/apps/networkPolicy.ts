@@ -41,10 +41,7 @@ const dnsEgress = {
 };
 
 export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec {
-  const callers =
-    traffic.callers === "anyone"
-      ? {}
-      : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller) } })) };
+  const callers = traffic.callers === "anyone" ? {} : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller) } })) };
   const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: [{ protocol: "TCP", port: traffic.port }] }] : [];
   const scrapeIngress = traffic.scrapedFrom
     ? [

@@ -95,12 +95,20 @@ export class EksCluster extends pulumi.ComponentResource {
       });
     const publicSubnets = subnets("public");
     const privateSubnets = subnets("private");
-    publicSubnets.forEach((subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child));
+    publicSubnets.forEach(
+      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child),
+    );
     // One NAT gateway: the nodes' egress survives only while its zone does, at a third of the cost.
     const natAddress = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, child);
-    const nat = new aws.ec2.NatGateway(name, { subnetId: (publicSubnets[0] as aws.ec2.Subnet).id, allocationId: natAddress.id, tags }, { ...child, dependsOn: [gateway] });
+    const nat = new aws.ec2.NatGateway(
+      name,
+      { subnetId: (publicSubnets[0] as aws.ec2.Subnet).id, allocationId: natAddress.id, tags },
+      { ...child, dependsOn: [gateway] },
+    );
     const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags }, child);
-    privateSubnets.forEach((subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child));
+    privateSubnets.forEach(
+      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child),
+    );
 
     const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("eks.amazonaws.com")), tags }, child);
     new aws.iam.RolePolicyAttachment(`${name}-cluster`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, child);
@@ -108,7 +116,11 @@ export class EksCluster extends pulumi.ComponentResource {
     const nodePolicies = nodePolicyNames.map(
       (policy) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, child),
     );
-    const secretsKey = new aws.kms.Key(`${name}-secrets`, { description: `${name} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, child);
+    const secretsKey = new aws.kms.Key(
+      `${name}-secrets`,
+      { description: `${name} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      child,
+    );
 
     const cluster = new aws.eks.Cluster(
       name,
@@ -145,7 +157,9 @@ export class EksCluster extends pulumi.ComponentResource {
     );
 
     this.kubeconfig = pulumi.secret(
-      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data]).apply(([clusterName, endpoint, ca]) => kubeconfigFor(clusterName, endpoint, ca)),
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data])
+        .apply(([clusterName, endpoint, ca]) => kubeconfigFor(clusterName, endpoint, ca)),
     );
     this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...child, dependsOn: [nodeGroup] });
     this.clusterName = cluster.name;
@@ -197,7 +211,13 @@ export function kubeconfigFor(clusterName: string, endpoint: string, certificate
     users: [
       {
         name: clusterName,
-        user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--output", "json"] } },
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", clusterName, "--output", "json"],
+          },
+        },
       },
     ],
   });

@@ -114,12 +114,7 @@ export function parseImageReference(reference: string): { repository: string; ta
   };
 }
 
-function resolvePrebuilt(
-  name: string,
-  reference: string,
-  requireDigest: boolean,
-  parent: pulumi.Resource,
-): pulumi.Output<string> {
+function resolvePrebuilt(name: string, reference: string, requireDigest: boolean, parent: pulumi.Resource): pulumi.Output<string> {
   const parsed = parseImageReference(reference);
   if (parsed.digest !== undefined) {
     return pulumi.output(`${parsed.repository}@${parsed.digest}`);

@@ -7,8 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"flotilla/services/internal/platform"
 	"flotilla/services/internal/gateway"
+	"flotilla/services/internal/platform"
 )
 
 func main() {

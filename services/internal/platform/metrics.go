@@ -14,12 +14,12 @@ var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 // Metrics holds a service's RED metrics (rate, errors, duration) in a registry of its own, with
 // the Go runtime and process collectors beside them.
 type Metrics struct {
-	Registry         *prometheus.Registry
-	httpRequests     *prometheus.CounterVec
-	httpDuration     *prometheus.HistogramVec
-	grpcHandled      *prometheus.CounterVec
-	grpcDuration     *prometheus.HistogramVec
-	grpcClientCalls  *prometheus.CounterVec
+	Registry          *prometheus.Registry
+	httpRequests      *prometheus.CounterVec
+	httpDuration      *prometheus.HistogramVec
+	grpcHandled       *prometheus.CounterVec
+	grpcDuration      *prometheus.HistogramVec
+	grpcClientCalls   *prometheus.CounterVec
 	grpcClientLatency *prometheus.HistogramVec
 }
 

@@ -1,0 +1,135 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestInstrument(t *testing.T) {
+	var logs bytes.Buffer
+	log := NewLogger(&logs, Config{ServiceName: "gateway", Environment: "test", LogLevel: -4})
+	metrics := NewMetrics()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok/{id}", func(w http.ResponseWriter, r *http.Request) {
+		log.InfoContext(r.Context(), "inside")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	handler := Instrument(mux, log, metrics)
+
+	tests := []struct {
+		name, path, requestID, traceparent string
+		wantStatus                         int
+		wantRequestID                      func(string) bool
+		wantTraceID                        string
+	}{
+		{name: "client ids are kept", path: "/ok/1", requestID: "abc-123", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+			wantStatus: 204, wantRequestID: func(id string) bool { return id == "abc-123" }, wantTraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{name: "unsafe request id is replaced", path: "/ok/2", requestID: "bad id\n{", wantStatus: 204,
+			wantRequestID: func(id string) bool { return len(id) == 16 && id != "bad id\n{" }},
+		{name: "panic becomes a JSON 500", path: "/panic", wantStatus: 500, wantRequestID: func(id string) bool { return id != "" }},
+		{name: "unknown route", path: "/nope", wantStatus: 404, wantRequestID: func(id string) bool { return id != "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.Reset()
+			req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			if tt.requestID != "" {
+				req.Header.Set("X-Request-Id", tt.requestID)
+			}
+			if tt.traceparent != "" {
+				req.Header.Set("Traceparent", tt.traceparent)
+			}
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+			id := rec.Header().Get("X-Request-Id")
+			if !tt.wantRequestID(id) {
+				t.Errorf("request id %q not as expected", id)
+			}
+			if tt.wantTraceID != "" && !strings.Contains(logs.String(), `"trace_id":"`+tt.wantTraceID+`"`) {
+				t.Errorf("logs lack trace id %s: %s", tt.wantTraceID, logs.String())
+			}
+			if tt.wantStatus == 500 {
+				var body map[string]string
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["request_id"] != id {
+					t.Errorf("500 body %q is not a JSON error with the request id", rec.Body.String())
+				}
+			}
+		})
+	}
+	if got := testutil.ToFloat64(metrics.httpRequests.WithLabelValues("GET /ok/{id}", "GET", "204")); got != 2 {
+		t.Errorf("requests counted by route pattern: %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(metrics.httpRequests.WithLabelValues("unmatched", "GET", "404")); got != 1 {
+		t.Errorf("unmatched requests: %v, want 1", got)
+	}
+}
+
+func TestLogLinesCarryServiceAndIDs(t *testing.T) {
+	var out bytes.Buffer
+	log := NewLogger(&out, Config{ServiceName: "users", Environment: "prod"})
+	log.InfoContext(WithRequestIDs(context.Background(), "r1", "t1"), "hello", "n", 1)
+	var line map[string]any
+	if err := json.NewDecoder(io.Reader(&out)).Decode(&line); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]any{"msg": "hello", "service": "users", "env": "prod", "request_id": "r1", "trace_id": "t1", "level": "INFO"} {
+		if line[key] != want {
+			t.Errorf("%s = %v, want %v", key, line[key], want)
+		}
+	}
+}
+
+func TestHealth(t *testing.T) {
+	health := NewHealth()
+	mux := http.NewServeMux()
+	health.Register(mux)
+	get := func(path string) int {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code
+	}
+	var upstreamDown bool
+	health.AddCheck("upstream", func(context.Context) error {
+		if upstreamDown {
+			return io.ErrUnexpectedEOF
+		}
+		return nil
+	})
+	drained := false
+	health.OnDrain(func() { drained = true })
+
+	steps := []struct {
+		name            string
+		act             func()
+		healthz, readyz int
+	}{
+		{"ready at start", func() {}, 200, 200},
+		{"not ready while a check fails", func() { upstreamDown = true }, 200, 503},
+		{"ready again", func() { upstreamDown = false }, 200, 200},
+		{"not ready once draining, still alive", health.Drain, 200, 503},
+	}
+	for _, s := range steps {
+		s.act()
+		if got := get("/healthz"); got != s.healthz {
+			t.Errorf("%s: /healthz %d, want %d", s.name, got, s.healthz)
+		}
+		if got := get("/readyz"); got != s.readyz {
+			t.Errorf("%s: /readyz %d, want %d", s.name, got, s.readyz)
+		}
+	}
+	if !drained {
+		t.Error("OnDrain hook did not run")
+	}
+}

@@ -1,0 +1,64 @@
+package users
+
+import (
+	"context"
+	"testing"
+
+	usersv1 "flotilla/services/proto/users/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestServerStatusCodes(t *testing.T) {
+	store := NewStore(sequentialIDs())
+	if err := store.Seed([]byte(defaultSeed)); err != nil {
+		t.Fatal(err)
+	}
+	server := NewServer(store)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+		want codes.Code
+	}{
+		{"get existing", func() error { _, err := server.GetUser(ctx, &usersv1.UserRequest{UserId: "1"}); return err }, codes.OK},
+		{"get missing", func() error { _, err := server.GetUser(ctx, &usersv1.UserRequest{UserId: "404"}); return err }, codes.NotFound},
+		{"get empty id", func() error { _, err := server.GetUser(ctx, &usersv1.UserRequest{}); return err }, codes.InvalidArgument},
+		{"create", func() error {
+			_, err := server.CreateUser(ctx, &usersv1.CreateUserRequest{Name: "B", Email: "b@example.com"})
+			return err
+		}, codes.OK},
+		{"create taken", func() error {
+			_, err := server.CreateUser(ctx, &usersv1.CreateUserRequest{Name: "A", Email: "alice@example.com"})
+			return err
+		}, codes.AlreadyExists},
+		{"create invalid", func() error { _, err := server.CreateUser(ctx, &usersv1.CreateUserRequest{Name: "A"}); return err }, codes.InvalidArgument},
+		{"list negative size", func() error { _, err := server.ListUsers(ctx, &usersv1.ListUsersRequest{PageSize: -1}); return err }, codes.InvalidArgument},
+		{"list forged token", func() error { _, err := server.ListUsers(ctx, &usersv1.ListUsersRequest{PageToken: "%%%"}); return err }, codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := status.Code(tt.call()); got != tt.want {
+				t.Errorf("code %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListUsersTokens(t *testing.T) {
+	store := NewStore(sequentialIDs())
+	for _, email := range []string{"a@x.io", "b@x.io", "c@x.io"} {
+		if _, err := store.Create("N", email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	server := NewServer(store)
+	first, err := server.ListUsers(context.Background(), &usersv1.ListUsersRequest{PageSize: 2})
+	if err != nil || len(first.GetUsers()) != 2 || first.GetNextPageToken() == "" {
+		t.Fatalf("first page: %v %v", first, err)
+	}
+	second, err := server.ListUsers(context.Background(), &usersv1.ListUsersRequest{PageSize: 2, PageToken: first.GetNextPageToken()})
+	if err != nil || len(second.GetUsers()) != 1 || second.GetNextPageToken() != "" || second.GetUsers()[0].GetUserId() != "u-003" {
+		t.Fatalf("last page: %v %v", second, err)
+	}
+}

@@ -1,0 +1,140 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { serviceEnv } from "../components/apps/goService";
+import { terminationGracePeriod } from "../components/apps/podSpec";
+import { subnetCidrs } from "../components/cluster/eksCluster";
+import { buildContextHash } from "../components/image/contextHash";
+import { parseImageReference } from "../components/image/serviceImage";
+import { podSecurityLabels } from "../components/namespace/appNamespace";
+import { ecrLifecyclePolicy } from "../components/registry/registry";
+import { fakeDigest, runStack } from "./harness";
+
+function context(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-ctx-"));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+describe("buildContextHash", () => {
+  const files = { Dockerfile: "FROM scratch\n", ".dockerignore": "*.md\nignored/\n", "main.go": "package main\n", "README.md": "docs" };
+  const settings = { dockerfile: "Dockerfile", args: { SERVICE: "users" }, platform: "linux/amd64" };
+
+  it("is the same for the same sources in another directory", () => {
+    expect(buildContextHash({ context: context(files), ...settings })).toBe(buildContextHash({ context: context(files), ...settings }));
+  });
+
+  it("ignores what .dockerignore excludes", () => {
+    const base = buildContextHash({ context: context(files), ...settings });
+    expect(buildContextHash({ context: context({ ...files, "README.md": "other docs", "ignored/x.go": "x" }), ...settings })).toBe(base);
+  });
+
+  it.each([
+    ["a source file changes", { ...files, "main.go": "package main // changed\n" }, settings],
+    ["a file is added", { ...files, "util.go": "package main\n" }, settings],
+    ["a build argument changes", files, { ...settings, args: { SERVICE: "gateway" } }],
+    ["the platform changes", files, { ...settings, platform: "linux/arm64" }],
+  ])("changes when %s", (_name, changedFiles, changedSettings) => {
+    expect(buildContextHash({ context: context(changedFiles), ...changedSettings })).not.toBe(buildContextHash({ context: context(files), ...settings }));
+  });
+
+  it("names the missing Dockerfile", () => {
+    const dir = context({ "main.go": "package main\n" });
+    expect(() => buildContextHash({ context: dir, ...settings })).toThrow(`Dockerfile not found: ${path.join(dir, "Dockerfile")}`);
+  });
+});
+
+describe("parseImageReference", () => {
+  it.each([
+    ["localhost:5001/flotilla/users", { repository: "localhost:5001/flotilla/users" }],
+    ["localhost:5001/flotilla/users:v1", { repository: "localhost:5001/flotilla/users", tag: "v1" }],
+    [`ghcr.io/acme/users:v1@${fakeDigest("x")}`, { repository: "ghcr.io/acme/users", tag: "v1", digest: fakeDigest("x") }],
+    [`users@${fakeDigest("x")}`, { repository: "users", digest: fakeDigest("x") }],
+  ])("splits %s", (reference, expected) => {
+    expect(parseImageReference(reference)).toEqual(expected);
+  });
+});
+
+describe("prebuilt images", () => {
+  const digest = fakeDigest("prebuilt");
+  const withImage = (image: string) => (config: any) => (config["flotilla:services"].users.image = image);
+
+  it("deploys a reference with a digest as given, building nothing", async () => {
+    const run = await runStack("dev", withImage(`ghcr.io/acme/users:1.2@${digest}`));
+    expect(run.one("kubernetes:apps/v1:Deployment", "users").inputs.spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/users@${digest}`);
+    expect(run.ofType("docker:index/image:Image").map((i) => i.name)).toEqual(["gateway"]);
+  });
+
+  it("resolves a tag to the digest it names now", async () => {
+    const run = await runStack("dev", withImage("ghcr.io/acme/users:1.2"));
+    expect(run.one("kubernetes:apps/v1:Deployment", "users").inputs.spec.template.spec.containers[0].image).toBe(
+      `ghcr.io/acme/users@${fakeDigest("ghcr.io/acme/users:1.2")}`,
+    );
+  });
+
+  it("refuses a tag without a digest in prod", async () => {
+    await expect(runStack("prod", withImage("ghcr.io/acme/users:1.2"))).rejects.toThrow("prod deploys images by digest");
+  });
+});
+
+describe("pure helpers", () => {
+  it("carves equal subnets out of the VPC range", () => {
+    expect(subnetCidrs("10.0.0.0/16", 4)).toEqual(["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]);
+    expect(subnetCidrs("172.20.128.0/20", 2)).toEqual(["172.20.128.0/24", "172.20.129.0/24"]);
+    expect(() => subnetCidrs("10.0.0.0/16", 17)).toThrow("cannot hold 17 subnets");
+  });
+
+  it("expires untagged images first, then all but the newest tagged ones", () => {
+    expect(ecrLifecyclePolicy(30, 7)).toEqual({
+      rules: [
+        expect.objectContaining({ rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 } }),
+        expect.objectContaining({
+          rulePriority: 2,
+          selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: 30 },
+        }),
+      ],
+    });
+  });
+
+  it("labels a namespace to enforce, audit and warn at one level", () => {
+    expect(podSecurityLabels("restricted")).toEqual({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "latest",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "latest",
+    });
+  });
+
+  it("gives the platform's variables precedence over a service's own", () => {
+    const env = serviceEnv({
+      serviceName: "gateway",
+      port: 8080,
+      opsPort: 8081,
+      debugPort: 6060,
+      shutdownTimeoutSeconds: 20,
+      calls: [{ name: "user-store", port: 9090 }],
+      environment: "prod",
+      env: { LOG_LEVEL: "info" },
+    });
+    expect(env).toEqual({
+      LOG_LEVEL: "info",
+      USER_STORE_ADDR: "user-store:9090",
+      SERVICE_NAME: "gateway",
+      ENVIRONMENT: "prod",
+      LISTEN_ADDR: ":8080",
+      OPS_ADDR: ":8081",
+      DEBUG_ADDR: "127.0.0.1:6060",
+      SHUTDOWN_TIMEOUT: "20s",
+    });
+  });
+
+  it("waits for drain and shutdown before killing a pod", () => {
+    expect(terminationGracePeriod(5, 20)).toBe(30);
+  });
+});
