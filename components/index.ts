@@ -11,3 +11,4 @@ export { buildContextHash } from "./image/contextHash";
 export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
 export { AppNamespace, type AppNamespaceArgs, podSecurityLabels } from "./namespace/appNamespace";
 export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";
+export { alertRules, type AlertRule, type AlertThresholds } from "./monitoring/alertRules";
