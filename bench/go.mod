@@ -1,0 +1,3 @@
+module flotilla/bench
+
+go 1.26.0
