@@ -23,59 +23,40 @@ export interface AlertRule {
 const serverFailureCodes = "Internal|Unknown|Unavailable|DeadlineExceeded|DataLoss";
 
 export function alertRules(thresholds: AlertThresholds): { groups: { name: string; rules: AlertRule[] }[] } {
-  const ratio = thresholds.errorRatePercent / 100;
-  const seconds = thresholds.latencyP99Ms / 1000;
-  const page = { severity: "page" };
+  const errorRate = (protocol: string, counter: string, failed: string, noun: string): AlertRule => ({
+    alert: `Flotilla${protocol}ErrorRate`,
+    expr: `sum by (job) (rate(${counter}{${failed}}[5m])) / sum by (job) (rate(${counter}[5m])) > ${thresholds.errorRatePercent / 100}`,
+    for: "5m",
+    labels: { severity: "page" },
+    annotations: {
+      summary: `{{ $labels.job }} fails more than ${thresholds.errorRatePercent}% of ${noun}`,
+      description: `{{ $labels.job }} failed {{ $value | humanizePercentage }} of its ${noun} over 5 minutes.`,
+    },
+  });
+  const latency = (protocol: string, histogram: string): AlertRule => ({
+    alert: `Flotilla${protocol}LatencyP99`,
+    expr: `histogram_quantile(0.99, sum by (job, le) (rate(${histogram}[5m]))) > ${thresholds.latencyP99Ms / 1000}`,
+    for: "10m",
+    labels: { severity: "page" },
+    annotations: {
+      summary: `{{ $labels.job }} p99 ${protocol === "HTTP" ? "HTTP" : "gRPC"} latency above ${thresholds.latencyP99Ms} ms`,
+      description: "{{ $labels.job }} p99 latency is {{ $value | humanizeDuration }} over 5 minutes.",
+    },
+  });
   return {
     groups: [
       {
         name: "flotilla-services",
         rules: [
-          {
-            alert: "FlotillaHTTPErrorRate",
-            expr: `sum by (job) (rate(http_server_requests_total{code=~"5.."}[5m])) / sum by (job) (rate(http_server_requests_total[5m])) > ${ratio}`,
-            for: "5m",
-            labels: page,
-            annotations: {
-              summary: "{{ $labels.job }} fails more than " + `${thresholds.errorRatePercent}% of HTTP requests`,
-              description: "{{ $labels.job }} answered {{ $value | humanizePercentage }} of its HTTP requests with 5xx over 5 minutes.",
-            },
-          },
-          {
-            alert: "FlotillaGRPCErrorRate",
-            expr: `sum by (job) (rate(grpc_server_handled_total{grpc_code=~"${serverFailureCodes}"}[5m])) / sum by (job) (rate(grpc_server_handled_total[5m])) > ${ratio}`,
-            for: "5m",
-            labels: page,
-            annotations: {
-              summary: "{{ $labels.job }} fails more than " + `${thresholds.errorRatePercent}% of gRPC calls`,
-              description: "{{ $labels.job }} failed {{ $value | humanizePercentage }} of its gRPC calls over 5 minutes.",
-            },
-          },
-          {
-            alert: "FlotillaHTTPLatencyP99",
-            expr: `histogram_quantile(0.99, sum by (job, le) (rate(http_server_request_duration_seconds_bucket[5m]))) > ${seconds}`,
-            for: "10m",
-            labels: page,
-            annotations: {
-              summary: `{{ $labels.job }} p99 HTTP latency above ${thresholds.latencyP99Ms} ms`,
-              description: "{{ $labels.job }} p99 latency is {{ $value | humanizeDuration }} over 5 minutes.",
-            },
-          },
-          {
-            alert: "FlotillaGRPCLatencyP99",
-            expr: `histogram_quantile(0.99, sum by (job, le) (rate(grpc_server_handling_seconds_bucket[5m]))) > ${seconds}`,
-            for: "10m",
-            labels: page,
-            annotations: {
-              summary: `{{ $labels.job }} p99 gRPC latency above ${thresholds.latencyP99Ms} ms`,
-              description: "{{ $labels.job }} p99 latency is {{ $value | humanizeDuration }} over 5 minutes.",
-            },
-          },
+          errorRate("HTTP", "http_server_requests_total", 'code=~"5.."', "HTTP requests"),
+          errorRate("GRPC", "grpc_server_handled_total", `grpc_code=~"${serverFailureCodes}"`, "gRPC calls"),
+          latency("HTTP", "http_server_request_duration_seconds_bucket"),
+          latency("GRPC", "grpc_server_handling_seconds_bucket"),
           {
             alert: "FlotillaTargetDown",
             expr: "up == 0",
             for: "2m",
-            labels: page,
+            labels: { severity: "page" },
             annotations: {
               summary: "{{ $labels.job }} at {{ $labels.instance }} cannot be scraped",
               description: "Prometheus has not reached {{ $labels.instance }} for 2 minutes: the pod is down or its network policy blocks the operations port.",

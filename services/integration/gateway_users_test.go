@@ -11,6 +11,7 @@ import (
 
 	"flotilla/services/internal/gateway"
 	"flotilla/services/internal/platform"
+	"flotilla/services/internal/testnet"
 	"flotilla/services/internal/users"
 )
 
@@ -90,7 +91,7 @@ func TestGatewayCallsUsers(t *testing.T) {
 }
 
 func TestGatewayNotReadyWithoutUsers(t *testing.T) {
-	gatewayEnv := serviceEnv(t, map[string]string{"USERS_ADDR": freeAddr(t)})
+	gatewayEnv := serviceEnv(t, map[string]string{"USERS_ADDR": testnet.FreeAddr(t)})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go platform.Main(ctx, "gateway", gateway.Run, func(k string) string { return gatewayEnv[k] }, io.Discard, io.Discard)

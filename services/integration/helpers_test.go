@@ -3,26 +3,16 @@
 package integration
 
 import (
-	"net"
 	"net/http"
 	"testing"
 	"time"
-)
 
-// freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+	"flotilla/services/internal/testnet"
+)
 
 // serviceEnv is the environment the Kubernetes component would give a service, on free ports.
 func serviceEnv(t *testing.T, extra map[string]string) map[string]string {
-	env := map[string]string{"LISTEN_ADDR": freeAddr(t), "OPS_ADDR": freeAddr(t), "DEBUG_ADDR": freeAddr(t), "SHUTDOWN_TIMEOUT": "5s"}
+	env := map[string]string{"LISTEN_ADDR": testnet.FreeAddr(t), "OPS_ADDR": testnet.FreeAddr(t), "DEBUG_ADDR": testnet.FreeAddr(t), "SHUTDOWN_TIMEOUT": "5s"}
 	for k, v := range extra {
 		env[k] = v
 	}

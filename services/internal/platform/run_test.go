@@ -8,21 +8,12 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"flotilla/services/internal/testnet"
 )
 
-// freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestRunDrainsInOrder(t *testing.T) {
-	cfg := Config{ServiceName: "t", ListenAddr: freeAddr(t), OpsAddr: freeAddr(t), DebugAddr: freeAddr(t), ShutdownTimeout: 5 * time.Second}
+	cfg := Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t), ShutdownTimeout: 5 * time.Second}
 	log := NewLogger(io.Discard, cfg)
 	inFlight, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
@@ -82,7 +73,7 @@ func TestRunReportsBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := Config{ListenAddr: l.Addr().String(), OpsAddr: freeAddr(t), DebugAddr: freeAddr(t), ShutdownTimeout: time.Second}
+	cfg := Config{ListenAddr: l.Addr().String(), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t), ShutdownTimeout: time.Second}
 	log := NewLogger(io.Discard, cfg)
 	err = Run(context.Background(), cfg, log, NewHealth(), NewMetrics(), HTTP{NewHTTPServer(http.NewServeMux(), log)})
 	if err == nil {
