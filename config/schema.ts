@@ -24,12 +24,9 @@ export const reservedEnvNames = ["LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTD
 const resourceList = (defaults: { cpu: string; memory: string; ephemeralStorage: string }) =>
   z
     .strictObject({
-      /** CPU, in cores or millicores. */
-      cpu: cpu.default(defaults.cpu),
-      /** Memory, in bytes with a suffix. */
-      memory: bytes.default(defaults.memory),
-      /** Scratch disk (logs, /tmp), in bytes with a suffix. */
-      ephemeralStorage: bytes.default(defaults.ephemeralStorage),
+      cpu: cpu.default(defaults.cpu).describe("CPU, in cores or millicores."),
+      memory: bytes.default(defaults.memory).describe("Memory, in bytes with a suffix."),
+      ephemeralStorage: bytes.default(defaults.ephemeralStorage).describe("Scratch disk (logs, /tmp), in bytes with a suffix."),
     })
     .prefault({});
 
@@ -59,25 +56,27 @@ export const resourcesSchema = z
 
 const autoscalingSchema = z
   .strictObject({
-    /** Fewest replicas the autoscaler keeps. */
-    min: z.number().int().min(1).max(1000).default(2),
-    /** Most replicas the autoscaler may run. */
-    max: z.number().int().min(1).max(1000).default(10),
-    /** Average CPU utilisation, as a percentage of requests, that the autoscaler aims for. */
-    targetCpuUtilization: z.number().int().min(10).max(100).default(70),
+    min: z.number().int().min(1).max(1000).default(2).describe("Fewest replicas the autoscaler keeps."),
+    max: z.number().int().min(1).max(1000).default(10).describe("Most replicas the autoscaler may run."),
+    targetCpuUtilization: z
+      .number()
+      .int()
+      .min(10)
+      .max(100)
+      .default(70)
+      .describe("Average CPU utilisation, as a percentage of requests, that the autoscaler aims for."),
   })
   .refine((a) => a.min <= a.max, { message: "min must not exceed max", path: ["max"] });
 
 const buildSchema = z
   .strictObject({
-    /** Build context, relative to the project directory. */
-    context: z.string().min(1).default("services"),
-    /** Dockerfile, relative to the context. */
-    dockerfile: z.string().min(1).default("Dockerfile"),
-    /** Stage to build; the last stage when unset. */
-    target: z.string().optional(),
-    /** Extra build arguments, such as base images for an air-gapped registry. */
-    args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a build argument name"), z.string()).default({}),
+    context: z.string().min(1).default("services").describe("Build context, relative to the project directory."),
+    dockerfile: z.string().min(1).default("Dockerfile").describe("Dockerfile, relative to the context."),
+    target: z.string().optional().describe("Stage to build; the last stage when unset."),
+    args: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a build argument name"), z.string())
+      .default({})
+      .describe("Extra build arguments, such as base images for an air-gapped registry."),
   })
   .prefault({});
 
@@ -86,63 +85,56 @@ export const imageReferencePattern =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const serviceSchema = z.strictObject({
-  /** Go main package inside the build context; `./cmd/<service name>` when unset. */
   main: z
     .string()
     .regex(/^\.\/cmd\/[a-z0-9-]+$/, "a main package path such as ./cmd/users")
-    .optional(),
-  /** How the image is built from source. Ignored when `image` is set. */
-  build: buildSchema,
-  /** A prebuilt image to deploy instead of building one (CI pipelines often build their own). */
-  image: z.string().regex(imageReferencePattern, "an image reference such as registry:5000/users@sha256:<64 hex>").optional(),
-  /** Protocol of the public port. */
-  protocol: z.enum(["http", "grpc"]).default("http"),
-  /** Public port: the API. */
-  port: port.default(8080),
-  /** Operations port: /healthz, /readyz and /metrics, for the kubelet and Prometheus. */
-  opsPort: port.default(8081),
-  /** Debug port: pprof, bound to the pod's loopback, reachable only by `kubectl port-forward`. */
-  debugPort: port.default(6060),
-  /** Fixed replica count. Not allowed together with `autoscaling`. */
-  replicas: z.number().int().min(1).max(1000).optional(),
-  /** Horizontal autoscaling on CPU; replaces `replicas`. */
-  autoscaling: autoscalingSchema.optional(),
+    .optional()
+    .describe("Go main package inside the build context; `./cmd/<service name>` when unset."),
+  build: buildSchema.describe("How the image is built from source. Ignored when `image` is set."),
+  image: z
+    .string()
+    .regex(imageReferencePattern, "an image reference such as registry:5000/users@sha256:<64 hex>")
+    .optional()
+    .describe("A prebuilt image to deploy instead of building one (CI pipelines often build their own)."),
+  protocol: z.enum(["http", "grpc"]).default("http").describe("Protocol of the public port."),
+  port: port.default(8080).describe("Public port: the API."),
+  opsPort: port.default(8081).describe("Operations port: /healthz, /readyz and /metrics, for the kubelet and Prometheus."),
+  debugPort: port.default(6060).describe("Debug port: pprof, bound to the pod's loopback, reachable only by `kubectl port-forward`."),
+  replicas: z.number().int().min(1).max(1000).optional().describe("Fixed replica count. Not allowed together with `autoscaling`."),
+  autoscaling: autoscalingSchema.optional().describe("Horizontal autoscaling on CPU; replaces `replicas`."),
   resources: resourcesSchema,
-  /** Plain environment variables; secrets do not belong here. */
-  env: z.record(envName, z.string()).default({}),
-  /** Services this one calls: allowed through the network policy and given as `<NAME>_ADDR`. */
-  calls: z.array(dnsLabel).default([]),
-  /** Accept traffic on the public port from anywhere, not only from declared callers. */
-  expose: z.boolean().default(false),
-  /** Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM. */
-  drainSeconds: z.number().int().min(0).max(60).default(5),
-  /** Seconds in-flight requests get to finish after SIGTERM. */
-  shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(20),
+  env: z.record(envName, z.string()).default({}).describe("Plain environment variables; secrets do not belong here."),
+  calls: z.array(dnsLabel).default([]).describe("Services this one calls: allowed through the network policy and given as `<NAME>_ADDR`."),
+  expose: z.boolean().default(false).describe("Accept traffic on the public port from anywhere, not only from declared callers."),
+  drainSeconds: z.number().int().min(0).max(60).default(5).describe("Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM."),
+  shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(20).describe("Seconds in-flight requests get to finish after SIGTERM."),
 });
 
 const existingClusterSchema = z.strictObject({
   type: z.literal("existing"),
-  /** Path of a kubeconfig file; `$KUBECONFIG` or `~/.kube/config` when unset and `kubeconfig` is unset too. */
-  kubeconfigPath: z.string().min(1).optional(),
-  /** A whole kubeconfig, which must be set as a secret (`pulumi config set --secret --path cluster.kubeconfig`). */
-  kubeconfig: z.string().min(1).optional(),
-  /** Context to use; the kubeconfig's current context when unset. */
-  context: z.string().min(1).optional(),
+  kubeconfigPath: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Path of a kubeconfig file; `$KUBECONFIG` or `~/.kube/config` when unset and `kubeconfig` is unset too."),
+  kubeconfig: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A whole kubeconfig, which must be set as a secret (`pulumi config set --secret --path cluster.kubeconfig`)."),
+  context: z.string().min(1).optional().describe("Context to use; the kubeconfig's current context when unset."),
 });
 
 const eksClusterSchema = z.strictObject({
   type: z.literal("eks"),
-  /** Kubernetes minor version. */
   version: z
     .string()
     .regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34")
-    .default("1.34"),
-  /** Address range of the cluster's VPC. */
-  vpcCidr: cidr.default("10.0.0.0/16"),
-  /** Availability zones to spread subnets and nodes over. */
-  availabilityZones: z.number().int().min(2).max(6).default(3),
-  /** Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`). */
-  endpointPublicAccess: z.boolean().default(false),
+    .default("1.34")
+    .describe("Kubernetes minor version."),
+  vpcCidr: cidr.default("10.0.0.0/16").describe("Address range of the cluster's VPC."),
+  availabilityZones: z.number().int().min(2).max(6).default(3).describe("Availability zones to spread subnets and nodes over."),
+  endpointPublicAccess: z.boolean().default(false).describe("Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`)."),
   publicAccessCidrs: z.array(cidr).default([]),
   nodes: z
     .strictObject({
@@ -162,19 +154,18 @@ const eksClusterSchema = z.strictObject({
 const ecrRegistrySchema = z.strictObject({
   type: z.literal("ecr"),
   scanOnPush: z.boolean().default(true),
-  /** Tagged images kept per repository; older ones expire. */
-  keepTaggedImages: z.number().int().min(1).max(1000).default(30),
-  /** Days after which untagged images expire. */
-  expireUntaggedAfterDays: z.number().int().min(1).max(365).default(7),
+  keepTaggedImages: z.number().int().min(1).max(1000).default(30).describe("Tagged images kept per repository; older ones expire."),
+  expireUntaggedAfterDays: z.number().int().min(1).max(365).default(7).describe("Days after which untagged images expire."),
 });
 
 const externalRegistrySchema = z.strictObject({
   type: z.literal("external"),
-  /** Registry host, with port and path prefix where needed, such as localhost:5001 or ghcr.io/acme. */
-  server: z.string().regex(/^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)*$/, "a registry address such as localhost:5001 or registry.example.com/team"),
+  server: z
+    .string()
+    .regex(/^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)*$/, "a registry address such as localhost:5001 or registry.example.com/team")
+    .describe("Registry host, with port and path prefix where needed, such as localhost:5001 or ghcr.io/acme."),
   username: z.string().min(1).optional(),
-  /** Must be set as a secret (`pulumi config set --secret --path registry.password`). */
-  password: z.string().min(1).optional(),
+  password: z.string().min(1).optional().describe("Must be set as a secret (`pulumi config set --secret --path registry.password`)."),
 });
 
 const monitoringSchema = z
@@ -182,14 +173,11 @@ const monitoringSchema = z
     enabled: z.boolean().default(true),
     scrapeInterval: duration.default("30s"),
     retention: duration.default("15d"),
-    /** Persistent volume for Prometheus' data; an emptyDir when unset. */
-    storageSize: bytes.optional(),
+    storageSize: bytes.optional().describe("Persistent volume for Prometheus' data; an emptyDir when unset."),
     alerts: z
       .strictObject({
-        /** Percentage of 5xx or failed gRPC calls over 5 minutes that pages. */
-        errorRatePercent: z.number().min(0.1).max(100).default(5),
-        /** p99 latency in milliseconds over 5 minutes that pages. */
-        latencyP99Ms: z.number().int().min(1).max(60000).default(500),
+        errorRatePercent: z.number().min(0.1).max(100).default(5).describe("Percentage of 5xx or failed gRPC calls over 5 minutes that pages."),
+        latencyP99Ms: z.number().int().min(1).max(60000).default(500).describe("p99 latency in milliseconds over 5 minutes that pages."),
       })
       .prefault({}),
     resources: resourcesSchema,
@@ -200,13 +188,11 @@ const loggingSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     collector: z.enum(["fluent-bit", "fluentd"]).default("fluent-bit"),
-    /** Days an index is kept before it is deleted. */
-    retentionDays: z.number().int().min(1).max(365).default(7),
+    retentionDays: z.number().int().min(1).max(365).default(7).describe("Days an index is kept before it is deleted."),
     elasticsearch: z
       .strictObject({
         replicas: z.number().int().min(1).max(9).default(1),
-        /** Persistent volume per node; an emptyDir when unset. */
-        storageSize: bytes.optional(),
+        storageSize: bytes.optional().describe("Persistent volume per node; an emptyDir when unset."),
         resources: resourcesSchema,
       })
       .prefault({}),
@@ -216,19 +202,18 @@ const loggingSchema = z
 
 const imagesSchema = z
   .strictObject({
-    /** Platform images are built for. */
-    platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
-    /** Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API). */
-    builder: z.enum(["buildkit", "classic"]).default("buildkit"),
+    platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64").describe("Platform images are built for."),
+    builder: z
+      .enum(["buildkit", "classic"])
+      .default("buildkit")
+      .describe("Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API)."),
   })
   .prefault({});
 
 /** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
 export const stackConfigObject = z.strictObject({
-  /** Which profile this stack is: prod refuses image references without a digest. */
-  environment: z.enum(["dev", "staging", "prod"]),
-  /** Namespace the services run in. */
-  namespace: dnsLabel.default("flotilla"),
+  environment: z.enum(["dev", "staging", "prod"]).describe("Which profile this stack is: prod refuses image references without a digest."),
+  namespace: dnsLabel.default("flotilla").describe("Namespace the services run in."),
   cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema]),
   registry: z.discriminatedUnion("type", [ecrRegistrySchema, externalRegistrySchema]),
   images: imagesSchema,
