@@ -1,0 +1,86 @@
+/**
+ * Drives the real Pulumi engine over the dev stack through the Automation API: preview, up, a
+ * second up that must change nothing, destroy. The program runs inline in this process, which
+ * serves the engine the Node.js language runtime itself, so no separate language host is needed.
+ *
+ * Usage: tsx test/e2e/driver.ts <preview|up|destroy> with, in the environment:
+ *   FLOTILLA_E2E_PULUMI   the Pulumi CLI's directory (holding bin/pulumi)
+ *   FLOTILLA_E2E_STATE    a directory for the file backend
+ *   FLOTILLA_E2E_WORKSPACE  a directory for the workspace's project and stack files
+ *   FLOTILLA_E2E_CONFIG   JSON of the flotilla: config to use instead of Pulumi.dev.yaml's
+ *
+ * Only here, objects skip the provider's readiness await (pulumi.com/skipAwait): the API server
+ * runs without kubelets, so pods never start. The user-facing stacks always await.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { loadConfig } from "../../config/load";
+import { deployStack } from "../../stack";
+import { projectDir } from "../harness";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set`);
+  }
+  return value;
+}
+
+async function main(action: string): Promise<void> {
+  const state = required("FLOTILLA_E2E_STATE");
+  const config = JSON.parse(required("FLOTILLA_E2E_CONFIG")) as Record<string, unknown>;
+  const program = async () => {
+    pulumi.runtime.registerResourceTransform(({ type, props, opts }) => {
+      if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:core/v1:Namespace")) {
+        return undefined;
+      }
+      const metadata = (props.metadata ?? {}) as Record<string, unknown>;
+      const annotations = { ...(metadata.annotations as Record<string, string> | undefined), "pulumi.com/skipAwait": "true" };
+      return { props: { ...props, metadata: { ...metadata, annotations } }, opts };
+    });
+    const outputs = deployStack(loadConfig(), projectDir);
+    return { namespace: outputs.namespace, services: outputs.services };
+  };
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { projectName: "flotilla", stackName: "dev", program },
+    {
+      // A workspace of its own: the stack's settings file is written there, never over Pulumi.dev.yaml.
+      workDir: required("FLOTILLA_E2E_WORKSPACE"),
+      projectSettings: { name: "flotilla", runtime: "nodejs" },
+      pulumiCommand: await PulumiCommand.get({ root: required("FLOTILLA_E2E_PULUMI"), skipVersionCheck: true }),
+      envVars: {
+        PULUMI_BACKEND_URL: `file://${state}`,
+        PULUMI_CONFIG_PASSPHRASE: "flotilla-e2e",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      },
+    },
+  );
+  await stack.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }])));
+  const onOutput = (text: string) => process.stdout.write(text);
+  switch (action) {
+    case "preview": {
+      const result = await stack.preview({ onOutput });
+      console.log(`E2E_CHANGES ${JSON.stringify(result.changeSummary)}`);
+      break;
+    }
+    case "up": {
+      const result = await stack.up({ onOutput });
+      console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
+      console.log(`E2E_OUTPUTS ${JSON.stringify(result.outputs)}`);
+      break;
+    }
+    case "destroy": {
+      const result = await stack.destroy({ onOutput });
+      console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
+      break;
+    }
+    default:
+      throw new Error(`unknown action ${action}: preview, up or destroy`);
+  }
+}
+
+main(process.argv[2] ?? "").catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
