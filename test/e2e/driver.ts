@@ -3,11 +3,12 @@
  * second up that must change nothing, destroy. The program runs inline in this process, which
  * serves the engine the Node.js language runtime itself, so no separate language host is needed.
  *
- * Usage: tsx test/e2e/driver.ts <preview|up|destroy> with, in the environment:
+ * Usage: tsx test/e2e/driver.ts <preview|up|destroy|render> with, in the environment:
  *   FLOTILLA_E2E_PULUMI   the Pulumi CLI's directory (holding bin/pulumi)
  *   FLOTILLA_E2E_STATE    a directory for the file backend
  *   FLOTILLA_E2E_WORKSPACE  a directory for the workspace's project and stack files
  *   FLOTILLA_E2E_CONFIG   JSON of the flotilla: config to use instead of Pulumi.dev.yaml's
+ *   FLOTILLA_E2E_RENDER_DIR  for `render`: where the provider writes the manifests
  *
  * Only here, objects skip the provider's readiness await (pulumi.com/skipAwait): the API server
  * runs without kubelets, so pods never start. The user-facing stacks always await.
@@ -29,8 +30,15 @@ function required(name: string): string {
 async function main(action: string): Promise<void> {
   const state = required("FLOTILLA_E2E_STATE");
   const config = JSON.parse(required("FLOTILLA_E2E_CONFIG")) as Record<string, unknown>;
+  // `render`: an `up` of a stack of its own whose provider writes the manifests it would apply.
+  const renderTo = action === "render" ? required("FLOTILLA_E2E_RENDER_DIR") : undefined;
   const program = async () => {
     pulumi.runtime.registerResourceTransform(({ type, props, opts }) => {
+      if (renderTo && type === "pulumi:providers:kubernetes") {
+        // Rendering talks to no cluster, and the provider refuses a kubeconfig beside it.
+        const { kubeconfig: _kubeconfig, context: _context, ...rest } = props;
+        return { props: { ...rest, renderYamlToDirectory: renderTo }, opts };
+      }
       if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:core/v1:Namespace")) {
         return undefined;
       }
@@ -42,7 +50,7 @@ async function main(action: string): Promise<void> {
     return { namespace: outputs.namespace, services: outputs.services };
   };
   const stack = await LocalWorkspace.createOrSelectStack(
-    { projectName: "flotilla", stackName: "dev", program },
+    { projectName: "flotilla", stackName: renderTo ? "render" : "dev", program },
     {
       // A workspace of its own: the stack's settings file is written there, never over Pulumi.dev.yaml.
       workDir: required("FLOTILLA_E2E_WORKSPACE"),
@@ -56,7 +64,9 @@ async function main(action: string): Promise<void> {
       },
     },
   );
-  await stack.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }])));
+  await stack.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }])),
+  );
   const onOutput = (text: string) => process.stdout.write(text);
   switch (action) {
     case "preview": {
@@ -64,6 +74,7 @@ async function main(action: string): Promise<void> {
       console.log(`E2E_CHANGES ${JSON.stringify(result.changeSummary)}`);
       break;
     }
+    case "render":
     case "up": {
       const result = await stack.up({ onOutput });
       console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
