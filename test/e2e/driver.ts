@@ -10,8 +10,8 @@
  *   FLOTILLA_E2E_CONFIG   JSON of the flotilla: config to use instead of Pulumi.dev.yaml's
  *   FLOTILLA_E2E_RENDER_DIR  for `render`: where the provider writes the manifests
  *
- * Only here, objects skip the provider's readiness await (pulumi.com/skipAwait): the API server
- * runs without kubelets, so pods never start. The user-facing stacks always await.
+ * The provider awaits readiness as it does for users: kwok (started by scripts/e2e) stands in for
+ * the kubelets.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -39,12 +39,7 @@ async function main(action: string): Promise<void> {
         const { kubeconfig: _kubeconfig, context: _context, ...rest } = props;
         return { props: { ...rest, renderYamlToDirectory: renderTo }, opts };
       }
-      if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:core/v1:Namespace")) {
-        return undefined;
-      }
-      const metadata = (props.metadata ?? {}) as Record<string, unknown>;
-      const annotations = { ...(metadata.annotations as Record<string, string> | undefined), "pulumi.com/skipAwait": "true" };
-      return { props: { ...props, metadata: { ...metadata, annotations } }, opts };
+      return undefined;
     });
     const outputs = deployStack(loadConfig(), projectDir);
     return { namespace: outputs.namespace, services: outputs.services };
