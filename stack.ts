@@ -128,7 +128,7 @@ function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | 
 
 function imageArgs(name: string, service: ServiceConfig, config: StackConfig, registry: Registry, projectDir: string) {
   if (service.image !== undefined) {
-    return { repository: service.image, prebuilt: service.image, requireDigest: config.environment === "prod" };
+    return { prebuilt: service.image, requireDigest: config.environment === "prod" };
   }
   return {
     repository: registry.repositoryUrls[name] as pulumi.Output<string>,

@@ -34,10 +34,10 @@ export interface ProgramRun {
   one(type: string, name: string): Registered;
 }
 
-/** A stack file's config: values as Pulumi hands them to programs, and which keys are secret. */
-export function stackConfig(stack: string): { values: Record<string, unknown>; secretKeys: string[] } {
+/** A stack file's config values, by full key (`flotilla:services`). */
+export function stackConfig(stack: string): { values: Record<string, unknown> } {
   const file = parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return { values: file.config, secretKeys: [] };
+  return { values: file.config };
 }
 
 /** Fake digest of a registry image, stable per image name. */

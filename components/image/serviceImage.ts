@@ -35,8 +35,8 @@ export interface ImageBuild {
 }
 
 export interface ServiceImageArgs {
-  /** Repository to push to, without tag or digest, such as `localhost:5001/flotilla/users`. */
-  readonly repository: pulumi.Input<string>;
+  /** For `build`: the repository to push to, without tag or digest, such as `localhost:5001/flotilla/users`. */
+  readonly repository?: pulumi.Input<string>;
   /** Build the image from source. Exactly one of `build` and `prebuilt` is set. */
   readonly build?: ImageBuild;
   /** Deploy an image built elsewhere: a reference with a digest, or with a tag that is resolved to one. */
@@ -71,6 +71,9 @@ export class ServiceImage extends pulumi.ComponentResource {
       this.imageRef = resolvePrebuilt(name, args.prebuilt, args.requireDigest ?? false, this);
     } else {
       const build = args.build as ImageBuild;
+      if (args.repository === undefined) {
+        throw new Error(`${name}: building an image needs a repository to push it to`);
+      }
       const platform = build.platform ?? "linux/amd64";
       const dockerfile = build.dockerfile ?? "Dockerfile";
       const tag = contentTag({ context: build.context, dockerfile, target: build.target, args: build.args ?? {}, platform });

@@ -47,3 +47,19 @@ use_node() {
   export PATH="$prefix/node_modules/.bin:$PATH"
   [[ $(node --version) == "v$NODE_VERSION" ]] || die "Node $NODE_VERSION did not install into $prefix"
 }
+
+# A loopback port nothing listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# with_work_dir: sets $work to a new temporary directory and $pids to an empty list; on exit,
+# whatever happens, every process whose pid was added to $pids is stopped and $work removed.
+with_work_dir() {
+  work=$(mktemp -d)
+  pids=()
+  trap _stop_and_clean EXIT
+}
+_stop_and_clean() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
