@@ -32,7 +32,13 @@ export const explainIssue: z.core.$ZodErrorMap = (issue) => {
 };
 
 /** Formats every issue against the raw input so the given value can be shown. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], namespace: string, schema: z.ZodType, input: unknown): string[] {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  namespace: string,
+  schema: z.ZodType,
+  input: unknown,
+  secretPaths: readonly (readonly string[])[],
+): string[] {
   return issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       const allowed = allowedKeys(schema, issue.path, input);
@@ -50,7 +56,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], namespace: s
       return [`${keyPath(namespace, issue.path)}: the key must be ${issue.issues.map((inner) => inner.message).join("; ")}`];
     }
     const given = valueAt(input, issue.path);
-    const secret = issue.path.some((p) => p === "password" || p === "kubeconfig");
+    // A secret's value never appears in an error, however wrong it is.
+    const secret = secretPaths.some((secretPath) => secretPath.every((key, i) => issue.path[i] === key));
     const suffix = given === undefined || secret ? "" : `; given ${show(given)}`;
     return [`${keyPath(namespace, issue.path)}: ${issue.message}${suffix}`];
   });

@@ -56,7 +56,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   }
   const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
   if (!result.success) {
-    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input));
+    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, secretPaths));
   }
   for (const [key, field] of secretPaths) {
     const value = (input[key] as Record<string, unknown> | undefined)?.[field];

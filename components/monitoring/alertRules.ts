@@ -22,8 +22,12 @@ export interface AlertRule {
 /** gRPC codes that mean the server failed, not the caller. */
 const serverFailureCodes = "Internal|Unknown|Unavailable|DeadlineExceeded|DataLoss";
 
+/** How each protocol is named in alert names and in their text. */
+const protocolNames = { HTTP: "HTTP", GRPC: "gRPC" } as const;
+type Protocol = keyof typeof protocolNames;
+
 export function alertRules(thresholds: AlertThresholds): { groups: { name: string; rules: AlertRule[] }[] } {
-  const errorRate = (protocol: string, counter: string, failed: string, noun: string): AlertRule => ({
+  const errorRate = (protocol: Protocol, counter: string, failed: string, noun: string): AlertRule => ({
     alert: `Flotilla${protocol}ErrorRate`,
     expr: `sum by (job) (rate(${counter}{${failed}}[5m])) / sum by (job) (rate(${counter}[5m])) > ${thresholds.errorRatePercent / 100}`,
     for: "5m",
@@ -33,13 +37,13 @@ export function alertRules(thresholds: AlertThresholds): { groups: { name: strin
       description: `{{ $labels.job }} failed {{ $value | humanizePercentage }} of its ${noun} over 5 minutes.`,
     },
   });
-  const latency = (protocol: string, histogram: string): AlertRule => ({
+  const latency = (protocol: Protocol, histogram: string): AlertRule => ({
     alert: `Flotilla${protocol}LatencyP99`,
     expr: `histogram_quantile(0.99, sum by (job, le) (rate(${histogram}[5m]))) > ${thresholds.latencyP99Ms / 1000}`,
     for: "10m",
     labels: { severity: "page" },
     annotations: {
-      summary: `{{ $labels.job }} p99 ${protocol === "HTTP" ? "HTTP" : "gRPC"} latency above ${thresholds.latencyP99Ms} ms`,
+      summary: `{{ $labels.job }} p99 ${protocolNames[protocol]} latency above ${thresholds.latencyP99Ms} ms`,
       description: "{{ $labels.job }} p99 latency is {{ $value | humanizeDuration }} over 5 minutes.",
     },
   });

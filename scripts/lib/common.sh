@@ -63,3 +63,12 @@ _stop_and_clean() {
   wait 2>/dev/null || true
   rm -rf "$work"
 }
+
+# wait_ready BASE_URL: waits up to 10 s for BASE_URL/readyz to answer 200, else fails.
+wait_ready() {
+  for _ in $(seq 200); do curl -fs "$1/readyz" >/dev/null && return 0; sleep 0.05; done
+  die "$1/readyz did not answer 200 within 10 s"
+}
+
+# megabytes BYTES: "12.34 MB".
+megabytes() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1048576 }'; }
