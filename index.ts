@@ -11,3 +11,4 @@ const outputs = deployStack(loadConfig(), pulumi.runtime.getRootDirectory());
 export const namespace = outputs.namespace;
 export const services = outputs.services;
 export const kubeconfig = outputs.kubeconfig;
+export const monitoring = outputs.monitoring;

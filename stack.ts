@@ -10,14 +10,15 @@ import { GoService } from "./components/apps/goService";
 import { EksCluster } from "./components/cluster/eksCluster";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ServiceImage } from "./components/image/serviceImage";
+import { charts, chartPackagePath, type ChartSource } from "./components/charts/charts";
+import { monitoringDefaults } from "./components/monitoring/defaults";
+import { Monitoring } from "./components/monitoring/monitoring";
+import { ServiceMonitoring } from "./components/monitoring/serviceMonitoring";
 import { AppNamespace } from "./components/namespace/appNamespace";
 import { Registry } from "./components/registry/registry";
 import { ConfigError } from "./config/errors";
 import { configNamespace, type LoadedConfig } from "./config/load";
 import type { ServiceConfig, StackConfig } from "./config/schema";
-
-/** Namespace Prometheus runs in; services open their operations port to it. */
-export const monitoringNamespace = "monitoring";
 
 export interface StackOutputs {
   readonly namespace: pulumi.Output<string>;
@@ -25,6 +26,8 @@ export interface StackOutputs {
   readonly services: Record<string, { host: pulumi.Output<string>; port: pulumi.Output<number>; image: pulumi.Output<string> }>;
   /** A kubeconfig for the EKS cluster, when the stack made one; secret. */
   readonly kubeconfig?: pulumi.Output<string>;
+  /** Where Prometheus and Grafana are, for `kubectl port-forward`; absent when monitoring is off. */
+  readonly monitoring?: { namespace: pulumi.Output<string>; prometheusService: pulumi.Output<string>; grafanaService: pulumi.Output<string> };
 }
 
 /**
@@ -38,6 +41,25 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
   const kubernetes = { provider: cluster.provider };
 
   const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
+  const chartSource = chartSourceOf(config, projectDir);
+  const monitoring = config.monitoring.enabled
+    ? new Monitoring(
+        "monitoring",
+        {
+          chartSource,
+          grafanaAdminPassword: secrets.grafanaAdminPassword as pulumi.Output<string>,
+          scrapeInterval: config.monitoring.scrapeInterval,
+          retention: config.monitoring.retention,
+          storageSize: config.monitoring.storageSize,
+          storageClass: config.monitoring.storageClass,
+          prometheusReplicas: config.monitoring.prometheus.replicas,
+          prometheusResources: config.monitoring.prometheus.resources,
+          alertmanagerReplicas: config.monitoring.alertmanager.replicas,
+          appNamespaces: [config.namespace],
+        },
+        kubernetes,
+      )
+    : undefined;
 
   const serviceNames = Object.keys(config.services);
   const toBuild = serviceNames.filter((name) => config.services[name]?.image === undefined);
@@ -70,12 +92,27 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
           env: service.env,
           calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
           callers: service.expose ? "anyone" : callersOf(name),
-          scrapedFrom: config.monitoring.enabled ? monitoringNamespace : undefined,
+          scrapedFrom: monitoring ? monitoringDefaults.namespace : undefined,
           drainSeconds: service.drainSeconds,
           shutdownTimeoutSeconds: service.shutdownTimeoutSeconds,
         },
         kubernetes,
       );
+      if (monitoring) {
+        new ServiceMonitoring(
+          name,
+          {
+            namespace: namespace.name,
+            protocol: service.protocol,
+            scrapeInterval: config.monitoring.scrapeInterval,
+            thresholds: config.monitoring.alerts,
+            availabilityObjectivePercent: service.availabilityObjectivePercent ?? config.monitoring.availabilityObjectivePercent,
+            runbookBaseUrl: config.monitoring.runbookBaseUrl,
+          },
+          // The custom resources need the chart's CRDs, and the Service to select.
+          { ...kubernetes, dependsOn: [monitoring, workload] },
+        );
+      }
       return [name, { host: workload.serviceName, port: workload.port, image: workload.image }];
     }),
   );
@@ -84,7 +121,16 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
     namespace: namespace.name,
     services,
     ...(cluster instanceof EksCluster ? { kubeconfig: cluster.kubeconfig } : {}),
+    ...(monitoring
+      ? { monitoring: { namespace: monitoring.namespace, prometheusService: monitoring.prometheusService, grafanaService: monitoring.grafanaService } }
+      : {}),
   };
+}
+
+/** Where the stack's charts come from; a chart directory is relative to the project. */
+function chartSourceOf(config: StackConfig, projectDir: string): ChartSource {
+  const { repository, directory } = config.charts;
+  return directory !== undefined ? { directory: path.resolve(projectDir, directory) } : repository !== undefined ? { repository } : {};
 }
 
 /**
@@ -92,7 +138,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
  * package is missing, so a typo fails the preview instead of half an update.
  */
 export function checkSources(config: StackConfig, projectDir: string): void {
-  const problems = Object.entries(config.services).flatMap(([name, service]) => {
+  const problems: string[] = Object.entries(config.services).flatMap(([name, service]) => {
     if (service.image !== undefined) {
       return [];
     }
@@ -108,6 +154,14 @@ export function checkSources(config: StackConfig, projectDir: string): void {
       .filter(([, file, kind]) => !isKind(file, kind === "a directory" ? "directory" : "file"))
       .map(([at, file, kind]) => `${at}: ${file} is not ${kind}`);
   });
+  if (config.charts.directory !== undefined) {
+    const directory = path.resolve(projectDir, config.charts.directory);
+    for (const ref of Object.values(charts)) {
+      if (!isKind(chartPackagePath(ref, directory), "file")) {
+        problems.push(`${configNamespace}:charts.directory: ${chartPackagePath(ref, directory)} is missing; it must hold every chart the stack installs`);
+      }
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }

@@ -4,7 +4,7 @@
  * as long as 10 (linear). Run: `npm run bench:program`.
  */
 import { performance } from "node:perf_hooks";
-import { runProgram, runStack, stackConfig } from "../test/harness";
+import { runProgram, runStack, stackConfigWithSecrets } from "../test/harness";
 
 function generatedServices(count: number): Record<string, unknown> {
   const services: Record<string, unknown> = {};
@@ -29,8 +29,8 @@ async function timeRun(run: () => Promise<{ resources: unknown[] }>, repeats: nu
 }
 
 async function main(): Promise<void> {
-  const dev = stackConfig("dev").values;
-  const withServices = (count: number) => () => runProgram("dev", { ...dev, "flotilla:services": generatedServices(count) });
+  const { values: dev, secretKeys } = stackConfigWithSecrets("dev");
+  const withServices = (count: number) => () => runProgram("dev", { ...dev, "flotilla:services": generatedServices(count) }, secretKeys);
   const ten = await timeRun(withServices(10), 5);
   const hundred = await timeRun(withServices(100), 5);
   const prod = await timeRun(() => runStack("prod"), 5);

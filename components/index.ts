@@ -2,7 +2,7 @@
  * Flotilla's components, for use from any Pulumi TypeScript program:
  * `import { GoService } from "@flotilla/stack"`.
  */
-export { GoService, type GoServiceArgs, serviceEnv } from "./apps/goService";
+export { GoService, type GoServiceArgs, goServiceDefaults, serviceEnv } from "./apps/goService";
 export { type Callee, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
 export * as podSpec from "./apps/podSpec";
 export { EksCluster, type EksClusterArgs, type EksNodes } from "./cluster/eksCluster";
@@ -11,4 +11,9 @@ export { buildContextHash } from "./image/contextHash";
 export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
 export { AppNamespace, type AppNamespaceArgs, podSecurityLabels } from "./namespace/appNamespace";
 export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";
-export { alertRules, type AlertRule, type AlertThresholds } from "./monitoring/alertRules";
+export { charts, type ChartRef, type ChartSource, chartSource } from "./charts/charts";
+export { type AlertRule, type AlertThresholds, serviceRules, type ServiceRulesArgs } from "./monitoring/alertRules";
+export { overviewDashboard, serviceDashboard } from "./monitoring/dashboards";
+export { monitoringDefaults } from "./monitoring/defaults";
+export { kubePrometheusStackValues, Monitoring, type MonitoringArgs } from "./monitoring/monitoring";
+export { ServiceMonitoring, type ServiceMonitoringArgs } from "./monitoring/serviceMonitoring";

@@ -35,30 +35,34 @@ export function stackFileJsonSchema(): Record<string, unknown> {
 
 /** Where a value is a secret, the stack file holds `{secure: <ciphertext>}` instead. */
 function allowSecrets(key: string, schema: Record<string, unknown>): Record<string, unknown> {
-  const fields = secretPaths.filter(([top]) => top === key).map(([, field]) => field);
-  if (fields.length === 0) {
-    return schema;
-  }
   const secure = { type: "object", properties: { secure: { type: "string" } }, required: ["secure"], additionalProperties: false };
-  const patch = (node: unknown): unknown => {
-    if (Array.isArray(node)) {
-      return node.map(patch);
+  const patched = structuredClone(schema);
+  for (const [top, ...rest] of Object.values(secretPaths)) {
+    if (top === key && patchField(patched, rest, secure) === 0) {
+      throw new Error(`secret path ${[top, ...rest].join(".")} is not in the contract`);
     }
-    if (node && typeof node === "object") {
-      const entries = Object.entries(node as Record<string, unknown>).map(([k, v]) => {
-        if (k === "properties" && v && typeof v === "object") {
-          return [
-            k,
-            Object.fromEntries(
-              Object.entries(v as Record<string, unknown>).map(([p, s]) => [p, fields.includes(p as never) ? { anyOf: [s, secure] } : patch(s)]),
-            ),
-          ];
-        }
-        return [k, patch(v)];
-      });
-      return Object.fromEntries(entries);
-    }
-    return node;
-  };
-  return patch(schema) as Record<string, unknown>;
+  }
+  return patched;
+}
+
+/** Lets the field at `path` below `node` be either form, through unions; returns how many it patched. */
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+}
+
+function patchField(node: SchemaNode, path: readonly string[], secure: object): number {
+  const options = [...(node.anyOf ?? []), ...(node.oneOf ?? [])];
+  const inOptions = options.reduce((count, option) => count + patchField(option, path, secure), 0);
+  const [field, ...rest] = path;
+  const child = field === undefined ? undefined : node.properties?.[field];
+  if (child === undefined) {
+    return inOptions;
+  }
+  if (rest.length > 0) {
+    return inOptions + patchField(child, rest, secure);
+  }
+  (node.properties as Record<string, SchemaNode>)[field as string] = { anyOf: [child, secure] } as SchemaNode;
+  return inOptions + 1;
 }

@@ -14,12 +14,8 @@ export const configNamespace = "flotilla";
 /** Validated config; sensitive values are removed from it and handed on only as secret Outputs. */
 export interface LoadedConfig {
   readonly config: StackConfig;
-  readonly secrets: {
-    /** `registry.password`, when the registry is external and needs one. */
-    readonly registryPassword?: pulumi.Output<string>;
-    /** `cluster.kubeconfig`, when the cluster is reached through a kubeconfig held in config. */
-    readonly kubeconfig?: pulumi.Output<string>;
-  };
+  /** Every value of `secretPaths` that is set, as a secret Output, by the name `secretPaths` gives it. */
+  readonly secrets: { readonly [name in keyof typeof secretPaths]?: pulumi.Output<string> };
 }
 
 /** Reads the running stack's config. */
@@ -56,12 +52,11 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   }
   const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
   if (!result.success) {
-    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, secretPaths));
+    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, Object.values(secretPaths)));
   }
-  for (const [key, field] of secretPaths) {
-    const value = (input[key] as Record<string, unknown> | undefined)?.[field];
-    if (value !== undefined && !secretKeys.has(key)) {
-      problems.push(`${configNamespace}:${key}.${field}: must be set as a secret: pulumi config set --secret --path ${key}.${field} <value>`);
+  for (const path of Object.values(secretPaths)) {
+    if (valueAt(input, path) !== undefined && !secretKeys.has(path[0])) {
+      problems.push(`${configNamespace}:${path.join(".")}: must be set as a secret: pulumi config set --secret --path ${path.join(".")} <value>`);
     }
   }
   if (problems.length > 0 || !result.success) {
@@ -70,21 +65,23 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   return separateSecrets(result.data);
 }
 
+/** Takes every secret out of the validated config and hands it back as a secret Output. */
 function separateSecrets(config: StackConfig): LoadedConfig {
-  const registryPassword = config.registry.type === "external" ? config.registry.password : undefined;
-  const kubeconfig = config.cluster.type === "existing" ? config.cluster.kubeconfig : undefined;
-  const plain: StackConfig = {
-    ...config,
-    registry: config.registry.type === "external" ? { ...config.registry, password: undefined } : config.registry,
-    cluster: config.cluster.type === "existing" ? { ...config.cluster, kubeconfig: undefined } : config.cluster,
-  };
-  return {
-    config: plain,
-    secrets: {
-      ...(registryPassword === undefined ? {} : { registryPassword: pulumi.secret(registryPassword) }),
-      ...(kubeconfig === undefined ? {} : { kubeconfig: pulumi.secret(kubeconfig) }),
-    },
-  };
+  const plain = structuredClone(config);
+  const secrets: Record<string, pulumi.Output<string>> = {};
+  for (const [name, path] of Object.entries(secretPaths)) {
+    const parent = valueAt(plain, path.slice(0, -1)) as Record<string, unknown> | undefined;
+    const value = parent?.[path[path.length - 1] as string];
+    if (typeof value === "string") {
+      secrets[name] = pulumi.secret(value);
+      delete parent?.[path[path.length - 1] as string];
+    }
+  }
+  return { config: plain, secrets };
+}
+
+function valueAt(value: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), value);
 }
 
 /** `isConfigSecret` is internal to the SDK, so it is looked up and checked rather than trusted. */

@@ -4,6 +4,10 @@
  * any resource is registered; `flotilla.schema.json` is generated from it for editors.
  */
 import { z } from "zod";
+import type { Resources } from "../components/apps/podSpec";
+import { goServiceDefaults } from "../components/apps/goService";
+import { charts } from "../components/charts/charts";
+import { monitoringDefaults } from "../components/monitoring/defaults";
 import { bytesPattern, cpuPattern, quantityValue } from "./quantities";
 
 const dnsLabel = z
@@ -21,7 +25,7 @@ const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable 
 /** Names the platform sets on every service; a service's `env` may not override them. */
 export const reservedEnvNames = ["LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTDOWN_TIMEOUT", "SERVICE_NAME", "ENVIRONMENT"] as const;
 
-const resourceList = (defaults: { cpu: string; memory: string; ephemeralStorage: string }) =>
+const resourceList = (defaults: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage: string }) =>
   z
     .strictObject({
       cpu: cpu.default(defaults.cpu).describe("CPU, in cores or millicores."),
@@ -30,29 +34,28 @@ const resourceList = (defaults: { cpu: string; memory: string; ephemeralStorage:
     })
     .prefault({});
 
-export const resourcesSchema = z
-  .strictObject({
-    requests: resourceList({ cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" }),
-    limits: resourceList({ cpu: "500m", memory: "128Mi", ephemeralStorage: "64Mi" }),
-  })
-  .prefault({})
-  .superRefine((resources, ctx) => {
-    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-      const pattern = key === "cpu" ? cpuPattern : bytesPattern;
-      // A malformed quantity has its own issue already; it cannot be compared.
-      if (!pattern.test(resources.requests[key]) || !pattern.test(resources.limits[key])) {
-        continue;
+/** Requests and limits of a container, with the defaults of the component that runs it. */
+export const resourcesSchema = (defaults: Resources) =>
+  z
+    .strictObject({ requests: resourceList(defaults.requests), limits: resourceList(defaults.limits) })
+    .prefault({})
+    .superRefine((resources, ctx) => {
+      for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+        const pattern = key === "cpu" ? cpuPattern : bytesPattern;
+        // A malformed quantity has its own issue already; it cannot be compared.
+        if (!pattern.test(resources.requests[key]) || !pattern.test(resources.limits[key])) {
+          continue;
+        }
+        if (quantityValue(resources.requests[key]) > quantityValue(resources.limits[key])) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["requests", key],
+            input: resources.requests[key],
+            message: `must not exceed limits.${key} (${resources.limits[key]})`,
+          });
+        }
       }
-      if (quantityValue(resources.requests[key]) > quantityValue(resources.limits[key])) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["requests", key],
-          input: resources.requests[key],
-          message: `must not exceed limits.${key} (${resources.limits[key]})`,
-        });
-      }
-    }
-  });
+    });
 
 const autoscalingSchema = z
   .strictObject({
@@ -102,12 +105,18 @@ export const serviceSchema = z.strictObject({
   debugPort: port.default(6060).describe("Debug port: pprof, bound to the pod's loopback, reachable only by `kubectl port-forward`."),
   replicas: z.number().int().min(1).max(1000).optional().describe("Fixed replica count. Not allowed together with `autoscaling`."),
   autoscaling: autoscalingSchema.optional().describe("Horizontal autoscaling on CPU; replaces `replicas`."),
-  resources: resourcesSchema,
+  resources: resourcesSchema(goServiceDefaults.resources),
   env: z.record(envName, z.string()).default({}).describe("Plain environment variables; secrets do not belong here."),
   calls: z.array(dnsLabel).default([]).describe("Services this one calls: allowed through the network policy and given as `<NAME>_ADDR`."),
   expose: z.boolean().default(false).describe("Accept traffic on the public port from anywhere, not only from declared callers."),
   drainSeconds: z.number().int().min(0).max(60).default(5).describe("Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM."),
   shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(20).describe("Seconds in-flight requests get to finish after SIGTERM."),
+  availabilityObjectivePercent: z
+    .number()
+    .min(50)
+    .max(99.999)
+    .optional()
+    .describe("Availability objective over 30 days, for the burn-rate alerts; `monitoring.availabilityObjectivePercent` when unset."),
 });
 
 const existingClusterSchema = z.strictObject({
@@ -170,19 +179,88 @@ const externalRegistrySchema = z.strictObject({
 
 const monitoringSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    scrapeInterval: duration.default("30s"),
-    retention: duration.default("15d"),
-    storageSize: bytes.optional().describe("Persistent volume for Prometheus' data; an emptyDir when unset."),
-    alerts: z
+    enabled: z.boolean().default(true).describe("Deploy Prometheus, Alertmanager and Grafana, and a ServiceMonitor, rules and a dashboard per service."),
+    scrapeInterval: duration.default(monitoringDefaults.scrapeInterval).describe("How often Prometheus scrapes and evaluates rules."),
+    retention: duration.default(monitoringDefaults.retention).describe("How long Prometheus keeps samples."),
+    storageSize: bytes
+      .optional()
+      .describe(
+        "Persistent volume per Prometheus replica on the cluster's default storage class; an emptyDir bounded by the ephemeral-storage limit when unset.",
+      ),
+    storageClass: z.string().min(1).optional().describe("Storage class of the volumes; the cluster's default when unset."),
+    prometheus: z
       .strictObject({
-        errorRatePercent: z.number().min(0.1).max(100).default(5).describe("Percentage of 5xx or failed gRPC calls over 5 minutes that pages."),
-        latencyP99Ms: z.number().int().min(1).max(60000).default(500).describe("p99 latency in milliseconds over 5 minutes that pages."),
+        replicas: z.number().int().min(1).max(5).default(monitoringDefaults.prometheus.replicas).describe("Prometheus replicas, each scraping every target."),
+        resources: resourcesSchema(monitoringDefaults.prometheus.resources),
       })
       .prefault({}),
-    resources: resourcesSchema,
+    alertmanager: z
+      .strictObject({
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(5)
+          .default(monitoringDefaults.alertmanager.replicas)
+          .describe("Alertmanager replicas; they gossip so each alert is sent once."),
+      })
+      .prefault({}),
+    grafana: z
+      .strictObject({
+        adminPassword: z
+          .string()
+          .min(12, "at least 12 characters")
+          .optional()
+          .describe("Grafana's admin password; must be set as a secret (`pulumi config set --secret --path monitoring.grafana.adminPassword`)."),
+      })
+      .prefault({}),
+    alerts: z
+      .strictObject({
+        errorRatePercent: z
+          .number()
+          .min(0.1)
+          .max(100)
+          .default(monitoringDefaults.thresholds.errorRatePercent)
+          .describe("Percentage of 5xx or failed gRPC calls over 5 minutes that pages."),
+        latencyP99Ms: z
+          .number()
+          .int()
+          .min(1)
+          .max(60000)
+          .default(monitoringDefaults.thresholds.latencyP99Ms)
+          .describe("p99 latency in milliseconds over 5 minutes that pages."),
+      })
+      .prefault({}),
+    availabilityObjectivePercent: z
+      .number()
+      .min(50)
+      .max(99.999)
+      .default(monitoringDefaults.availabilityObjectivePercent)
+      .describe("Default availability objective of every service over 30 days, for the multi-window burn-rate alerts."),
+    runbookBaseUrl: z
+      .string()
+      .min(1)
+      .default(monitoringDefaults.runbookBaseUrl)
+      .describe("Where alerts' runbook links point: this project's README as your team reads it, such as its URL in your repository."),
   })
   .prefault({});
+
+const chartsSchema = z
+  .strictObject({
+    repository: z
+      .string()
+      .regex(/^(https?|oci):\/\/[^\s]+$/, "an http(s) or oci URL of a Helm repository")
+      .optional()
+      .describe(
+        `A Helm repository mirroring every chart the stack installs (${Object.values(charts)
+          .map((c) => `${c.chart} ${c.version}`)
+          .join(", ")}).`,
+      ),
+    directory: z.string().min(1).optional().describe("A directory holding those charts as `<chart>-<version>.tgz`, relative to the project directory."),
+  })
+  .prefault({})
+  .refine((c) => c.repository === undefined || c.directory === undefined, { message: "set repository or directory, not both", path: ["directory"] })
+  .describe("Where Helm charts come from; their upstream repositories when unset.");
 
 const loggingSchema = z
   .strictObject({
@@ -193,7 +271,7 @@ const loggingSchema = z
       .strictObject({
         replicas: z.number().int().min(1).max(9).default(1),
         storageSize: bytes.optional().describe("Persistent volume per node; an emptyDir when unset."),
-        resources: resourcesSchema,
+        resources: resourcesSchema(goServiceDefaults.resources),
       })
       .prefault({}),
     kibana: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
@@ -220,6 +298,7 @@ export const stackConfigObject = z.strictObject({
   services: z.record(dnsLabel, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
   monitoring: monitoringSchema,
   logging: loggingSchema,
+  charts: chartsSchema,
 });
 
 export const stackConfigSchema = stackConfigObject.superRefine(checkCrossReferences);
@@ -259,6 +338,14 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
   if (config.registry.type === "ecr" && config.cluster.type !== "eks") {
     ctx.addIssue({ code: "custom", path: ["registry", "type"], input: "ecr", message: "ecr needs cluster.type eks (the nodes pull with their IAM role)" });
   }
+  if (config.monitoring.enabled && config.monitoring.grafana.adminPassword === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "grafana", "adminPassword"],
+      input: undefined,
+      message: 'is required while monitoring is enabled: pulumi config set --secret --path monitoring.grafana.adminPassword "$(openssl rand -base64 18)"',
+    });
+  }
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
   }
@@ -267,10 +354,10 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
 /** The validated configuration, with every default filled in. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ServiceConfig = z.output<typeof serviceSchema>;
-export type ResourcesConfig = z.output<typeof resourcesSchema>;
 
-/** Key paths whose values must come from Pulumi secrets and are handed on as secret Outputs. */
-export const secretPaths = [
-  ["registry", "password"],
-  ["cluster", "kubeconfig"],
-] as const;
+/** Key paths whose values must come from Pulumi secrets and are handed on only as secret Outputs. */
+export const secretPaths = {
+  registryPassword: ["registry", "password"],
+  kubeconfig: ["cluster", "kubeconfig"],
+  grafanaAdminPassword: ["monitoring", "grafana", "adminPassword"],
+} as const;

@@ -1,6 +1,8 @@
-/** Prints the alert rules for the given thresholds as YAML: `tsx scripts/render-alert-rules.ts [errorRatePercent] [latencyP99Ms]`. */
+/**
+ * Prints the dev stack's service rules as one Prometheus rule file, for promtool and a real
+ * Prometheus: `tsx scripts/render-alert-rules.ts > rules.yaml`.
+ */
 import { stringify } from "yaml";
-import { alertRules } from "../components/monitoring/alertRules";
+import { devStackRules } from "../test/devStackMonitoring";
 
-const [errorRatePercent = "5", latencyP99Ms = "500"] = process.argv.slice(2);
-process.stdout.write(stringify(alertRules({ errorRatePercent: Number(errorRatePercent), latencyP99Ms: Number(latencyP99Ms) })));
+process.stdout.write(stringify({ groups: devStackRules() }));

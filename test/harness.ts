@@ -128,9 +128,23 @@ async function resolveOutputs(outputs: StackOutputs): Promise<{ values: Record<s
   return { values, secretOutputs };
 }
 
-/** Runs the program with the config of `Pulumi.<stack>.yaml`, optionally changed by `override`. */
-export async function runStack(stack: "dev" | "prod", override: (config: Record<string, unknown>) => void = () => {}): Promise<ProgramRun> {
+/**
+ * A Grafana password as `pulumi config set --secret` would hand it over. The stack files hold
+ * none: scripts/dev-up sets one per machine, and an operator sets prod's.
+ */
+export const testGrafanaPassword = "test-grafana-password-4f1e";
+
+/** The config of `Pulumi.<stack>.yaml` with the secrets a user sets beside it, changed by `override`. */
+export function stackConfigWithSecrets(stack: "dev" | "prod"): { values: Record<string, any>; secretKeys: string[] } {
   const { values } = stackConfig(stack);
+  const monitoring = (values["flotilla:monitoring"] ?? {}) as Record<string, any>;
+  values["flotilla:monitoring"] = { ...monitoring, grafana: { ...monitoring.grafana, adminPassword: testGrafanaPassword } };
+  return { values, secretKeys: ["flotilla:monitoring"] };
+}
+
+/** Runs the program with the config of `Pulumi.<stack>.yaml` and its secrets, optionally changed by `override`. */
+export async function runStack(stack: "dev" | "prod", override: (config: Record<string, any>) => void = () => {}): Promise<ProgramRun> {
+  const { values, secretKeys } = stackConfigWithSecrets(stack);
   override(values);
-  return runProgram(stack, values);
+  return runProgram(stack, values, secretKeys);
 }

@@ -11,18 +11,50 @@ export interface KubernetesObject {
   [field: string]: unknown;
 }
 
-/** Objects of every `kubernetes:` resource; auto-named ones get the name the mocks gave them. */
+/** How Pulumi's mocks hand over a secret input: the value behind a signature key. */
+const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+
+/**
+ * Objects of every `kubernetes:` resource that is one object (a Helm chart is a component, not an
+ * object); auto-named ones get the name the mocks gave them. Secret values are replaced by a
+ * placeholder, so they never reach a file or a linter's report.
+ */
 export function kubernetesObjects(run: ProgramRun): KubernetesObject[] {
   return run.resources
-    .filter((r) => r.type.startsWith("kubernetes:"))
+    .filter((r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
     .map((r) => {
-      const object = structuredClone(r.inputs) as KubernetesObject;
+      const object = withoutSecrets(structuredClone(r.inputs)) as KubernetesObject;
       object.metadata = { ...object.metadata, name: object.metadata?.name ?? `${r.name}-abc123` };
       return object;
     });
 }
 
+function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(withoutSecrets);
+  }
+  if (value !== null && typeof value === "object") {
+    if (secretSignatureKey in value) {
+      return redacted((value as unknown as { value: unknown }).value);
+    }
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withoutSecrets(inner)]));
+  }
+  return value;
+}
+
+/** The same shape with every leaf replaced, so the object stays valid and says nothing. */
+function redacted(value: unknown): unknown {
+  if (value !== null && typeof value === "object") {
+    return Array.isArray(value) ? value.map(redacted) : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redacted(inner)]));
+  }
+  return "[secret]";
+}
+
+/** Packages of kubernetes-models that hold the schemas of custom resources, by API group. */
+const crdModels: Record<string, string> = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+
 /** `apps/v1` + `Deployment` → the kubernetes-models module that validates it. */
 export function modelModule(apiVersion: string, kind: string): string {
-  return `kubernetes-models/${apiVersion}/${kind}`;
+  const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+  return `${crdModels[group] ?? "kubernetes-models"}/${apiVersion}/${kind}`;
 }

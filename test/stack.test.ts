@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
-import { registeredByLastRun, runProgram, runStack, stackConfig, type ProgramRun } from "./harness";
+import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
@@ -171,10 +171,11 @@ describe("prod stack", async () => {
 
 describe("an external registry with credentials", () => {
   it("pushes with the password only as a secret", async () => {
+    const { values, secretKeys } = stackConfigWithSecrets("dev");
     const run = await runProgram(
       "dev",
-      { ...stackConfig("dev").values, "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" } },
-      ["flotilla:registry"],
+      { ...values, "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" } },
+      [...secretKeys, "flotilla:registry"],
     );
     const image = run.one("docker:index/image:Image", "users").inputs;
     expect(image.imageName).toMatch(/^registry\.example\.com\/team\/flotilla-dev\/users:src-/);

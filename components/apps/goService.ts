@@ -100,10 +100,13 @@ export interface GoServiceArgs {
   readonly environment?: string;
 }
 
-const defaultResources: Resources = {
-  requests: { cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" },
-  limits: { cpu: "500m", memory: "128Mi", ephemeralStorage: "64Mi" },
-};
+/** Defaults of GoService, written once; the config contract reads them too. */
+export const goServiceDefaults = {
+  resources: {
+    requests: { cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" },
+    limits: { cpu: "500m", memory: "128Mi", ephemeralStorage: "64Mi" },
+  },
+} as const satisfies { resources: Resources };
 
 /**
  * One Go service on Kubernetes: a Deployment under the "restricted" Pod Security Standard, its
@@ -181,7 +184,7 @@ export class GoService extends pulumi.ComponentResource {
                     { name: "ops", containerPort: opsPort, protocol: "TCP" },
                   ],
                   envFrom: [{ configMapRef: { name: env.metadata.name } }],
-                  resources: resourceRequirements(args.resources ?? defaultResources),
+                  resources: resourceRequirements(args.resources ?? goServiceDefaults.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(opsPort),
                   lifecycle: drainSeconds > 0 ? { preStop: { sleep: { seconds: drainSeconds } } } : undefined,

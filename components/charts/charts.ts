@@ -1,0 +1,49 @@
+/**
+ * The Helm charts the stack installs, pinned, and where they are fetched from: the upstream
+ * repositories by default, or a mirror (a chart repository URL, or a directory of the chart
+ * packages) for air-gapped clusters. Every chart goes through `chartSource`, so one setting moves
+ * them all.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as path from "node:path";
+
+/** A chart at a pinned version, and the repository that publishes it. */
+export interface ChartRef {
+  readonly chart: string;
+  readonly version: string;
+  readonly repository: string;
+}
+
+/** Every chart Flotilla installs. A version changes here and nowhere else. */
+export const charts = {
+  /** Prometheus Operator v0.93.1, Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter. */
+  kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repository: "https://prometheus-community.github.io/helm-charts" },
+  /** Elastic Cloud on Kubernetes 3.5.0, which runs Elasticsearch and Kibana. */
+  eckOperator: { chart: "eck-operator", version: "3.5.0", repository: "https://helm.elastic.co" },
+  /** Fluent Bit 5.1, the log collector on every node. */
+  fluentBit: { chart: "fluent-bit", version: "0.58.1", repository: "https://fluent.github.io/helm-charts" },
+} as const satisfies Record<string, ChartRef>;
+
+/**
+ * Where charts come from. Unset: each chart's upstream repository.
+ */
+export interface ChartSource {
+  /** A Helm repository serving every chart above (an Artifactory or Harbor proxy, `helm serve`, …). */
+  readonly repository?: string;
+  /** A directory holding the chart packages as `helm pull` names them: `<chart>-<version>.tgz`. */
+  readonly directory?: string;
+}
+
+/** The `chart`, `version` and `repositoryOpts` arguments of a `helm.v4.Chart` for `ref`. */
+export function chartSource(ref: ChartRef, source: ChartSource = {}): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
+  if (source.directory !== undefined) {
+    // A package file carries its own version.
+    return { chart: chartPackagePath(ref, source.directory) };
+  }
+  return { chart: ref.chart, version: ref.version, repositoryOpts: { repo: source.repository ?? ref.repository } };
+}
+
+/** The file `helm pull` writes for `ref` into `directory`. */
+export function chartPackagePath(ref: ChartRef, directory: string): string {
+  return path.join(directory, `${ref.chart}-${ref.version}.tgz`);
+}

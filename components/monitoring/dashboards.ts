@@ -1,0 +1,116 @@
+/**
+ * Grafana dashboards as data: one per service (rate, errors, duration, and the Go runtime) and a
+ * platform overview. They query only metrics the services export through internal/platform;
+ * scripts/verify-metrics runs every query against a real Prometheus scraping the real services.
+ */
+import { protocolMetrics } from "./alertRules";
+
+/** Uid of the Prometheus data source that kube-prometheus-stack provisions in Grafana. */
+export const prometheusDatasource = { type: "prometheus", uid: "prometheus" } as const;
+
+export interface Panel {
+  title: string;
+  type: "timeseries" | "stat";
+  unit: string;
+  targets: { expr: string; legendFormat: string }[];
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  tags: string[];
+  panels: Panel[];
+}
+
+export interface ServiceDashboardArgs {
+  readonly service: string;
+  readonly namespace: string;
+  readonly protocol: "http" | "grpc";
+}
+
+/** Rate, errors and duration of one service, then its Go runtime. */
+export function serviceDashboard(args: ServiceDashboardArgs): Dashboard {
+  const m = protocolMetrics[args.protocol];
+  const sel = `job="${args.service}",namespace="${args.namespace}"`;
+  const route = args.protocol === "http" ? "route" : "grpc_method";
+  const quantile = (q: number) => ({
+    expr: `histogram_quantile(${q}, sum by (le) (rate(${m.duration}{${sel}}[5m])))`,
+    legendFormat: `p${Math.round(q * 100)}`,
+  });
+  return {
+    uid: `flotilla-${args.namespace}-${args.service}`.slice(0, 40),
+    title: `Flotilla / ${args.service}`,
+    tags: ["flotilla", args.namespace],
+    panels: [
+      panel("Requests per second", "reqps", [{ expr: `sum by (${route}) (rate(${m.requests}{${sel}}[5m]))`, legendFormat: `{{${route}}}` }]),
+      panel("Error ratio", "percentunit", [
+        { expr: `sum(rate(${m.requests}{${sel},${m.failed}}[5m])) / sum(rate(${m.requests}{${sel}}[5m]))`, legendFormat: "failed" },
+      ]),
+      panel("Duration", "s", [quantile(0.5), quantile(0.9), quantile(0.99)]),
+      panel("Goroutines", "short", [{ expr: `sum by (pod) (go_goroutines{${sel}})`, legendFormat: "{{pod}}" }]),
+      panel("GC pause (max of last cycles)", "s", [{ expr: `max by (pod) (go_gc_duration_seconds{${sel},quantile="1"})`, legendFormat: "{{pod}}" }]),
+      panel("Heap in use", "bytes", [{ expr: `sum by (pod) (go_memstats_heap_inuse_bytes{${sel}})`, legendFormat: "{{pod}}" }]),
+      panel("Resident memory", "bytes", [{ expr: `sum by (pod) (process_resident_memory_bytes{${sel}})`, legendFormat: "{{pod}}" }]),
+    ],
+  };
+}
+
+/** Every Flotilla service of a namespace at a glance. */
+export function overviewDashboard(namespace: string): Dashboard {
+  const sel = `namespace="${namespace}"`;
+  const both = (f: (m: (typeof protocolMetrics)["http" | "grpc"]) => string) =>
+    [protocolMetrics.http, protocolMetrics.grpc].map((m) => ({ expr: f(m), legendFormat: `{{job}} (${m.name})` }));
+  return {
+    uid: `flotilla-${namespace}-overview`.slice(0, 40),
+    title: `Flotilla / ${namespace} overview`,
+    tags: ["flotilla", namespace],
+    panels: [
+      panel("Targets up", "short", [{ expr: `sum by (job) (up{${sel}})`, legendFormat: "{{job}}" }], "stat"),
+      panel(
+        "Requests per second",
+        "reqps",
+        both((m) => `sum by (job) (rate(${m.requests}{${sel}}[5m]))`),
+      ),
+      panel(
+        "Error ratio",
+        "percentunit",
+        both((m) => `sum by (job) (rate(${m.requests}{${sel},${m.failed}}[5m])) / sum by (job) (rate(${m.requests}{${sel}}[5m]))`),
+      ),
+      panel(
+        "p99 duration",
+        "s",
+        both((m) => `histogram_quantile(0.99, sum by (job, le) (rate(${m.duration}{${sel}}[5m])))`),
+      ),
+      panel("Resident memory", "bytes", [{ expr: `sum by (job) (process_resident_memory_bytes{${sel}})`, legendFormat: "{{job}}" }]),
+    ],
+  };
+}
+
+/** Every PromQL expression a dashboard runs. */
+export const dashboardQueries = (dashboard: Dashboard): string[] => dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+
+/** The dashboard in Grafana's JSON model, laid out two panels a row. */
+export function grafanaJson(dashboard: Dashboard): string {
+  return JSON.stringify({
+    uid: dashboard.uid,
+    title: dashboard.title,
+    tags: dashboard.tags,
+    schemaVersion: 39,
+    editable: false,
+    time: { from: "now-1h", to: "now" },
+    refresh: "30s",
+    panels: dashboard.panels.map((p, i) => ({
+      id: i + 1,
+      title: p.title,
+      type: p.type,
+      datasource: prometheusDatasource,
+      gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
+      fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
+      targets: p.targets.map((t, j) => ({ refId: String.fromCharCode(65 + j), datasource: prometheusDatasource, ...t })),
+    })),
+  });
+}
+
+function panel(title: string, unit: string, targets: Panel["targets"], type: Panel["type"] = "timeseries"): Panel {
+  return { title, type, unit, targets };
+}

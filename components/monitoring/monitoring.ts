@@ -1,0 +1,269 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
+import { charts, type ChartSource, chartSource } from "../charts/charts";
+import { podSecurityLabels } from "../namespace/appNamespace";
+import { overviewDashboard } from "./dashboards";
+import { monitoringDefaults } from "./defaults";
+import { dashboardConfigMap } from "./serviceMonitoring";
+import { quantityValue } from "../../config/quantities";
+
+export interface MonitoringArgs {
+  /**
+   * Namespace of the operator, Prometheus, Alertmanager, Grafana and kube-state-metrics. It
+   * enforces the "restricted" Pod Security Standard; services open their operations port to it.
+   * @default "monitoring"
+   */
+  readonly namespace?: string;
+  /**
+   * Namespace of node-exporter alone, which reads the host's /proc, /sys and network and so needs
+   * the "privileged" level that no other pod of the stack gets.
+   * @default "monitoring-node"
+   */
+  readonly nodeExporterNamespace?: string;
+  /**
+   * Where the kube-prometheus-stack chart is fetched from.
+   * @default its upstream repository
+   */
+  readonly chartSource?: ChartSource;
+  /** Grafana's `admin` password; pass a secret Output. It is held in a Kubernetes Secret of its own. */
+  readonly grafanaAdminPassword: pulumi.Input<string>;
+  /**
+   * How often Prometheus scrapes and evaluates rules.
+   * @default "30s"
+   */
+  readonly scrapeInterval?: string;
+  /**
+   * How long Prometheus keeps samples.
+   * @default "15d"
+   */
+  readonly retention?: string;
+  /**
+   * Size of each Prometheus replica's persistent volume, on `storageClass`. Without it, data lives
+   * in an emptyDir bounded by the ephemeral-storage limit and is lost with the pod.
+   * @default none
+   */
+  readonly storageSize?: string;
+  /**
+   * Storage class of the persistent volumes.
+   * @default the cluster's default storage class
+   */
+  readonly storageClass?: string;
+  /**
+   * Prometheus replicas; each scrapes every target, so one can be lost without a gap.
+   * @default 1
+   */
+  readonly prometheusReplicas?: number;
+  /**
+   * Requests and limits of each Prometheus.
+   * @default 100m/384Mi requested, 1 CPU/1Gi limited
+   */
+  readonly prometheusResources?: Resources;
+  /**
+   * Alertmanager replicas; they gossip so that each alert is sent once.
+   * @default 1
+   */
+  readonly alertmanagerReplicas?: number;
+  /**
+   * Namespaces of Flotilla services, each of which gets an overview dashboard.
+   * @default []
+   */
+  readonly appNamespaces?: readonly string[];
+}
+
+/**
+ * Prometheus, Alertmanager and Grafana for the stack, from the kube-prometheus-stack chart: the
+ * Prometheus Operator selects every ServiceMonitor and PrometheusRule of the cluster, so each
+ * service's ServiceMonitoring is picked up without a Helm release label.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  /** The namespace Prometheus runs in. */
+  readonly namespace: pulumi.Output<string>;
+  /** Name of the Prometheus custom resource; its StatefulSet is `prometheus-<name>`. */
+  readonly prometheusName: pulumi.Output<string>;
+  /** Service for `kubectl port-forward` to Prometheus' UI, port 9090. */
+  readonly prometheusService: pulumi.Output<string>;
+  /** Service for `kubectl port-forward` to Grafana, port 80. */
+  readonly grafanaService: pulumi.Output<string>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flotilla:monitoring:Monitoring", name, {}, opts);
+    const child = { parent: this };
+    const namespaceName = args.namespace ?? monitoringDefaults.namespace;
+    const nodeNamespaceName = args.nodeExporterNamespace ?? monitoringDefaults.nodeExporterNamespace;
+    if (namespaceName === nodeNamespaceName) {
+      throw new pulumi.ResourceError("nodeExporterNamespace must differ from namespace: it is the only one that allows host access", this);
+    }
+    // No default-deny policy here: the chart's pods talk to the API server and to every
+    // service's operations port, which each service's own policy already restricts.
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: namespaceName, labels: { ...podSecurityLabels("restricted"), ...standardLabels(namespaceName, "monitoring") } } },
+      child,
+    );
+    const nodeNamespace = new k8s.core.v1.Namespace(
+      `${name}-node-namespace`,
+      { metadata: { name: nodeNamespaceName, labels: { ...podSecurityLabels("privileged"), ...standardLabels(nodeNamespaceName, "monitoring") } } },
+      child,
+    );
+
+    const grafanaAdmin = new k8s.core.v1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: { namespace: namespace.metadata.name, labels: standardLabels("grafana", "monitoring") },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(args.grafanaAdminPassword) },
+      },
+      child,
+    );
+
+    const releaseName = name;
+    const chart = new k8s.helm.v4.Chart(
+      name,
+      {
+        ...chartSource(charts.kubePrometheusStack, args.chartSource),
+        name: releaseName,
+        namespace: namespace.metadata.name,
+        values: kubePrometheusStackValues({
+          fullname: releaseName,
+          nodeExporterNamespace: nodeNamespace.metadata.name,
+          grafanaAdminSecret: grafanaAdmin.metadata.name,
+          scrapeInterval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval,
+          retention: args.retention ?? monitoringDefaults.retention,
+          storageSize: args.storageSize,
+          storageClass: args.storageClass,
+          prometheusReplicas: args.prometheusReplicas ?? monitoringDefaults.prometheus.replicas,
+          prometheusResources: args.prometheusResources ?? monitoringDefaults.prometheus.resources,
+          alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
+        }),
+      },
+      { ...child, dependsOn: [nodeNamespace] },
+    );
+
+    for (const appNamespace of args.appNamespaces ?? []) {
+      dashboardConfigMap(
+        `${name}-${appNamespace}-overview`,
+        namespace.metadata.name,
+        overviewDashboard(appNamespace),
+        standardLabels("grafana", "monitoring"),
+        child,
+      );
+    }
+
+    this.namespace = namespace.metadata.name;
+    this.prometheusName = chart.resources.apply(() => `${releaseName}-prometheus`);
+    this.prometheusService = chart.resources.apply(() => `${releaseName}-prometheus`);
+    this.grafanaService = chart.resources.apply(() => `${releaseName}-grafana`);
+    this.registerOutputs({
+      namespace: this.namespace,
+      prometheusName: this.prometheusName,
+      prometheusService: this.prometheusService,
+      grafanaService: this.grafanaService,
+    });
+  }
+}
+
+/** What decides kube-prometheus-stack's values. */
+export interface KubePrometheusStackSettings {
+  readonly fullname: string;
+  readonly nodeExporterNamespace: pulumi.Input<string>;
+  readonly grafanaAdminSecret: pulumi.Input<string>;
+  readonly scrapeInterval: string;
+  readonly retention: string;
+  readonly storageSize?: string;
+  readonly storageClass?: string;
+  readonly prometheusReplicas: number;
+  readonly prometheusResources: Resources;
+  readonly alertmanagerReplicas: number;
+}
+
+/** Small, fixed requests of the chart's supporting pods; their sum fits the laptop budget. */
+const supportResources = {
+  operator: sized("50m", "64Mi", "200m", "256Mi"),
+  alertmanager: sized("10m", "32Mi", "200m", "128Mi"),
+  grafana: sized("50m", "128Mi", "500m", "384Mi"),
+  sidecar: sized("10m", "48Mi", "100m", "128Mi"),
+  kubeStateMetrics: sized("10m", "48Mi", "200m", "192Mi"),
+  nodeExporter: sized("10m", "24Mi", "200m", "64Mi"),
+  configReloader: sized("10m", "16Mi", "100m", "64Mi"),
+};
+
+/**
+ * The chart's values. Each setting that departs from the chart's defaults says why.
+ */
+export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Record<string, unknown> {
+  const selectEverything = Object.fromEntries(
+    ["serviceMonitor", "podMonitor", "rule", "probe", "scrapeConfig"].map((kind) => [`${kind}SelectorNilUsesHelmValues`, false]),
+  );
+  return {
+    fullnameOverride: s.fullname,
+    // CRDs of 350 to 480 KB exceed the 262,144-byte last-applied annotation of client-side apply;
+    // they are applied server-side, the Kubernetes provider's default in v4 (and the stack's
+    // provider sets enableServerSideApply explicitly).
+    crds: { enabled: true },
+    // Control-plane components that managed clusters (EKS) and kind do not expose to Prometheus:
+    // scraping them would only raise target-down alerts.
+    kubeEtcd: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeControllerManager: { enabled: false },
+    kubeProxy: { enabled: false },
+    prometheusOperator: {
+      // helm.v4.Chart drops Helm hooks (pulumi-kubernetes#3284), and the admission webhook's
+      // certificate is made and patched in by hook Jobs. Without them the webhook would point at
+      // a Secret nobody makes, so it is off; rules are checked by promtool in the tests instead.
+      admissionWebhooks: { enabled: false, patch: { enabled: false } },
+      // The operator's TLS listener reads that same webhook Secret: with it the pod could not start.
+      tls: { enabled: false },
+      resources: supportResources.operator,
+      prometheusConfigReloader: { resources: supportResources.configReloader },
+    },
+    prometheus: {
+      prometheusSpec: {
+        replicas: s.prometheusReplicas,
+        scrapeInterval: s.scrapeInterval,
+        evaluationInterval: s.scrapeInterval,
+        retention: s.retention,
+        // Deletes the oldest blocks before the volume (or the emptyDir's limit) is full.
+        retentionSize: retentionSize(s.storageSize ?? s.prometheusResources.limits.ephemeralStorage),
+        // Select every ServiceMonitor, PodMonitor, PrometheusRule, Probe and ScrapeConfig, not only
+        // those carrying this Helm release's label, which Flotilla's own objects do not.
+        ...selectEverything,
+        resources: resourceRequirements(s.prometheusResources),
+        storageSpec: s.storageSize ? volumeClaim(s.storageSize, s.storageClass) : { emptyDir: { sizeLimit: s.prometheusResources.limits.ephemeralStorage } },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        replicas: s.alertmanagerReplicas,
+        resources: supportResources.alertmanager,
+        ...(s.storageSize ? { storage: volumeClaim("1Gi", s.storageClass) } : {}),
+      },
+    },
+    grafana: {
+      admin: { existingSecret: s.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
+      resources: supportResources.grafana,
+      sidecar: { resources: supportResources.sidecar },
+      // Helm test pods are hooks, which helm.v4.Chart does not run.
+      testFramework: { enabled: false },
+    },
+    "kube-state-metrics": { resources: supportResources.kubeStateMetrics },
+    "prometheus-node-exporter": { namespaceOverride: s.nodeExporterNamespace, resources: supportResources.nodeExporter },
+  };
+}
+
+/** 85% of a volume's size, in the unit Prometheus reads (MB), so compaction has room left. */
+export function retentionSize(volumeSize: string): string {
+  return `${Math.floor((quantityValue(volumeSize) * 0.85) / 2 ** 20)}MB`;
+}
+
+function volumeClaim(size: string, storageClass: string | undefined) {
+  return {
+    volumeClaimTemplate: {
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
+    },
+  };
+}
+
+function sized(cpu: string, memory: string, cpuLimit: string, memoryLimit: string) {
+  return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+}

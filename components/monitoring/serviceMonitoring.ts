@@ -1,0 +1,136 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { selectorLabels, standardLabels } from "../apps/podSpec";
+import { type AlertThresholds, serviceRules } from "./alertRules";
+import { type Dashboard, grafanaJson, serviceDashboard } from "./dashboards";
+import { monitoringDefaults } from "./defaults";
+
+export interface ServiceMonitoringArgs {
+  /** Namespace of the service; the monitoring objects go beside it. */
+  readonly namespace: pulumi.Input<string>;
+  /**
+   * The service's name, as its Service and the `app.kubernetes.io/name` label know it.
+   * @default the component's name
+   */
+  readonly serviceName?: string;
+  /**
+   * Protocol of the public port, which decides the server metrics the rules and dashboard read.
+   * @default "http"
+   */
+  readonly protocol?: "http" | "grpc";
+  /**
+   * Name of the Service port that serves `/metrics`.
+   * @default "ops"
+   */
+  readonly metricsPortName?: string;
+  /**
+   * How often Prometheus scrapes the service.
+   * @default "30s"
+   */
+  readonly scrapeInterval?: string;
+  /**
+   * Error ratio and p99 latency that page.
+   * @default 5% and 500 ms
+   */
+  readonly thresholds?: AlertThresholds;
+  /**
+   * Availability objective over 30 days, in percent, for the burn-rate alerts.
+   * @default 99.9
+   */
+  readonly availabilityObjectivePercent?: number;
+  /**
+   * Where alerts' `runbook_url` annotations point: the README, whose sections are named after the alerts.
+   * @default "README.md"
+   */
+  readonly runbookBaseUrl?: string;
+}
+
+/** Label by which the Grafana sidecar of kube-prometheus-stack picks up dashboards. */
+export const grafanaDashboardLabel = { grafana_dashboard: "1" } as const;
+
+/**
+ * What makes one service monitored: a ServiceMonitor for its operations port, its alerting and
+ * SLO rules as a PrometheusRule, and its Grafana dashboard. The custom resources need
+ * prometheus-operator's CRDs: give this component `dependsOn` the Monitoring component.
+ */
+export class ServiceMonitoring extends pulumi.ComponentResource {
+  /** Name of the ServiceMonitor. */
+  readonly serviceMonitorName: pulumi.Output<string>;
+  /** Name of the PrometheusRule. */
+  readonly ruleName: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flotilla:monitoring:ServiceMonitoring", name, {}, opts);
+    const service = args.serviceName ?? name;
+    const protocol = args.protocol ?? "http";
+    const labels = standardLabels(service, "monitoring");
+    const metadata = { name: service, namespace: args.namespace, labels };
+    const child = { parent: this };
+
+    const monitor = new k8s.apiextensions.CustomResource(
+      `${name}-monitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata,
+        spec: {
+          selector: { matchLabels: selectorLabels(service) },
+          endpoints: [
+            { port: args.metricsPortName ?? "ops", path: "/metrics", scheme: "http", interval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval },
+          ],
+        },
+      },
+      child,
+    );
+
+    const rule = new k8s.apiextensions.CustomResource(
+      `${name}-rules`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata,
+        spec: pulumi.output(args.namespace).apply((namespace) => ({
+          groups: serviceRules({
+            service,
+            namespace,
+            protocol,
+            thresholds: args.thresholds ?? monitoringDefaults.thresholds,
+            availabilityObjectivePercent: args.availabilityObjectivePercent ?? monitoringDefaults.availabilityObjectivePercent,
+            runbookBaseUrl: args.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
+          }),
+        })),
+      },
+      child,
+    );
+
+    dashboardConfigMap(
+      `${name}-dashboard`,
+      args.namespace,
+      pulumi.output(args.namespace).apply((namespace) => serviceDashboard({ service, namespace, protocol })),
+      labels,
+      child,
+    );
+
+    this.serviceMonitorName = monitor.metadata.name;
+    this.ruleName = rule.metadata.name;
+    this.registerOutputs({ serviceMonitorName: this.serviceMonitorName, ruleName: this.ruleName });
+  }
+}
+
+/** A dashboard as a ConfigMap that the Grafana sidecar loads, from whichever namespace. */
+export function dashboardConfigMap(
+  name: string,
+  namespace: pulumi.Input<string>,
+  dashboard: pulumi.Input<Dashboard>,
+  labels: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.ConfigMap {
+  return new k8s.core.v1.ConfigMap(
+    name,
+    {
+      metadata: { namespace, labels: { ...labels, ...grafanaDashboardLabel } },
+      data: pulumi.output(dashboard).apply((d) => ({ [`${d.uid}.json`]: grafanaJson(d) })),
+    },
+    opts,
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * The rules and dashboards the dev stack's services get (`Pulumi.dev.yaml`, namespace flotilla,
+ * default thresholds and objective): what promtool and a real Prometheus check.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { type RuleGroup, serviceRules } from "../components/monitoring/alertRules";
+import { type Dashboard, overviewDashboard, serviceDashboard } from "../components/monitoring/dashboards";
+import { monitoringDefaults } from "../components/monitoring/defaults";
+
+const namespace = "flotilla";
+const stackFile = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8")) as {
+  config: { "flotilla:services": Record<string, { protocol?: "http" | "grpc" }> };
+};
+const services = Object.entries(stackFile.config["flotilla:services"]).map(([service, declaration]) => ({
+  service,
+  namespace,
+  protocol: declaration.protocol ?? "http",
+}));
+
+export const devStackRules = (): RuleGroup[] =>
+  services.flatMap((s) =>
+    serviceRules({
+      ...s,
+      thresholds: monitoringDefaults.thresholds,
+      availabilityObjectivePercent: monitoringDefaults.availabilityObjectivePercent,
+      runbookBaseUrl: monitoringDefaults.runbookBaseUrl,
+    }),
+  );
+
+export const devStackDashboards = (): Dashboard[] => [...services.map(serviceDashboard), overviewDashboard(namespace)];
