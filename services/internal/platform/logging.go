@@ -36,7 +36,7 @@ func TraceID(ctx context.Context) string {
 // trace_id when the context has them: the fields the log pipeline indexes.
 func NewLogger(w io.Writer, cfg Config) *slog.Logger {
 	handler := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel})
-	return slog.New(contextHandler{handler}).With("service", cfg.ServiceName, "env", cfg.Environment)
+	return slog.New(contextHandler{handler}).With("service", cfg.ServiceName, "environment", cfg.Environment)
 }
 
 type contextHandler struct{ slog.Handler }

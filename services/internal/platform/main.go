@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,7 +35,7 @@ func Main(ctx context.Context, service string, app App, getenv func(string) stri
 	}
 	log := NewLogger(stdout, cfg)
 	if err := app(ctx, cfg, getenv, log); err != nil {
-		if ce, ok := err.(ConfigError); ok {
+		if ce := (ConfigError{}); errors.As(err, &ce) {
 			fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, ce.Err)
 			return ExitConfig
 		}

@@ -84,7 +84,7 @@ func TestLogLinesCarryServiceAndIDs(t *testing.T) {
 	if err := json.NewDecoder(io.Reader(&out)).Decode(&line); err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]any{"msg": "hello", "service": "users", "env": "prod", "request_id": "r1", "trace_id": "t1", "level": "INFO"} {
+	for key, want := range map[string]any{"msg": "hello", "service": "users", "environment": "prod", "request_id": "r1", "trace_id": "t1", "level": "INFO"} {
 		if line[key] != want {
 			t.Errorf("%s = %v, want %v", key, line[key], want)
 		}
