@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { standardLabels } from "../apps/podSpec";
 
 export interface AppNamespaceArgs {
   /**
@@ -31,13 +32,18 @@ export class AppNamespace extends pulumi.ComponentResource {
     super("flotilla:namespace:AppNamespace", name, {}, opts);
     const namespace = new k8s.core.v1.Namespace(
       name,
-      { metadata: { name: args.namespaceName ?? name, labels: { ...args.labels, ...podSecurityLabels(args.podSecurity ?? "restricted") } } },
+      {
+        metadata: {
+          name: args.namespaceName ?? name,
+          labels: { ...args.labels, ...standardLabels(args.namespaceName ?? name, "namespace"), ...podSecurityLabels(args.podSecurity ?? "restricted") },
+        },
+      },
       { parent: this },
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-default-deny`,
       {
-        metadata: { name: "default-deny", namespace: namespace.metadata.name },
+        metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: standardLabels("default-deny", "namespace") },
         spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
       },
       { parent: this },

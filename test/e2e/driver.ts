@@ -8,7 +8,9 @@
  *   FLOTILLA_E2E_STATE    a directory for the file backend
  *   FLOTILLA_E2E_WORKSPACE  a directory for the workspace's project and stack files
  *   FLOTILLA_E2E_CONFIG   JSON of the flotilla: config to use instead of Pulumi.dev.yaml's
+ *   FLOTILLA_E2E_SECRET_KEYS  comma-separated keys of it to set as secrets, as `config set --secret` would
  *   FLOTILLA_E2E_RENDER_DIR  for `render`: where the provider writes the manifests
+ *   FLOTILLA_E2E_STACK    the stack's name; `dev` by default (`render` for a render)
  *
  * The provider awaits readiness as it does for users: kwok (started by scripts/e2e) stands in for
  * the kubelets.
@@ -45,7 +47,7 @@ async function main(action: string): Promise<void> {
     return { namespace: outputs.namespace, services: outputs.services };
   };
   const stack = await LocalWorkspace.createOrSelectStack(
-    { projectName: "flotilla", stackName: renderTo ? "render" : "dev", program },
+    { projectName: "flotilla", stackName: renderTo ? "render" : (process.env.FLOTILLA_E2E_STACK ?? "dev"), program },
     {
       // A workspace of its own: the stack's settings file is written there, never over Pulumi.dev.yaml.
       workDir: required("FLOTILLA_E2E_WORKSPACE"),
@@ -59,8 +61,11 @@ async function main(action: string): Promise<void> {
       },
     },
   );
+  const secretKeys = new Set((process.env.FLOTILLA_E2E_SECRET_KEYS ?? "").split(",").filter(Boolean));
   await stack.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }])),
+    Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value), secret: secretKeys.has(key) }]),
+    ),
   );
   const onOutput = (text: string) => process.stdout.write(text);
   switch (action) {

@@ -1,0 +1,90 @@
+/**
+ * The dev stack as `pulumi up` left it on the real API server (scripts/e2e): the services, their
+ * policies, and the monitoring chart's workloads, all admitted under their namespaces' Pod
+ * Security levels and rolled out before `up` returned.
+ */
+import { describe, expect, it } from "vitest";
+import { requiredEnv } from "./env";
+import { get, items, ready } from "./kube";
+
+const images = { users: requiredEnv("FLOTILLA_E2E_USERS_IMAGE"), gateway: requiredEnv("FLOTILLA_E2E_GATEWAY_IMAGE") };
+const container = (deployment: string) => get("-n", "flotilla", "deployment", deployment)?.spec.template.spec.containers[0];
+
+describe("the services", () => {
+  it("run in a namespace that enforces Pod Security restricted", () => {
+    expect(get("namespace", "flotilla")?.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it.each(Object.entries(images))("%s runs its image by digest", (name, image) => {
+    expect(container(name)?.image).toBe(image);
+  });
+
+  it("run read-only, and drain before they stop", () => {
+    expect(container("users")?.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container("gateway")?.lifecycle.preStop.sleep.seconds).toBe(5);
+  });
+
+  it("are ClusterIP Services, users with ready endpoints", () => {
+    expect(get("-n", "flotilla", "service", "users")?.spec.type).toBe("ClusterIP");
+    const slices = items("-n", "flotilla", "endpointslices", "-l", "kubernetes.io/service-name=users");
+    expect(slices.flatMap((s) => s.endpoints.map((e: any) => e.conditions.ready))).toEqual([true, true]);
+  });
+
+  it("deny by default and admit users' callers only", () => {
+    expect(get("-n", "flotilla", "networkpolicy", "default-deny")?.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    const users = get("-n", "flotilla", "networkpolicy", "users")?.spec;
+    expect(users.ingress[0].from[0].podSelector.matchLabels["app.kubernetes.io/name"]).toBe("gateway");
+    expect(users.ingress[1].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]).toBe("monitoring");
+  });
+
+  it("keep a disruption budget for users' two replicas and immutable environments", () => {
+    expect(get("-n", "flotilla", "poddisruptionbudget", "users")?.spec.maxUnavailable).toBe(1);
+    const configMaps = items("-n", "flotilla", "configmaps", "-l", "app.kubernetes.io/part-of=flotilla,app.kubernetes.io/component=service");
+    expect(configMaps.map((c) => c.immutable)).toEqual([true, true]);
+  });
+
+  it("were rolled out before up returned: 3 pods ready under restricted", () => {
+    const pods = items("-n", "flotilla", "pods", "-l", "app.kubernetes.io/part-of=flotilla");
+    expect(pods.filter(ready)).toHaveLength(3);
+  });
+});
+
+describe("monitoring", () => {
+  it("runs in a restricted namespace, with node-exporter alone at privileged", () => {
+    expect(get("namespace", "monitoring")?.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(get("namespace", "monitoring-node")?.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(items("-n", "monitoring-node", "daemonsets").map((d) => d.metadata.name)).toEqual(["monitoring-prometheus-node-exporter"]);
+  });
+
+  it.each(["monitoring-operator", "monitoring-grafana", "monitoring-kube-state-metrics"])("%s was rolled out before up returned", (name) => {
+    const deployment = get("-n", "monitoring", "deployment", name);
+    expect(deployment?.status.readyReplicas).toBe(deployment?.spec.replicas);
+  });
+
+  it("admitted every chart pod under its namespace's level", () => {
+    const pods = [...items("-n", "monitoring", "pods"), ...items("-n", "monitoring-node", "pods")];
+    expect(pods.length).toBeGreaterThanOrEqual(4);
+    expect(pods.filter((p) => !ready(p)).map((p) => p.metadata.name)).toEqual([]);
+  });
+
+  it("made the CRDs the ServiceMonitors and rules need, and one of each per service", () => {
+    expect(get("crd", "servicemonitors.monitoring.coreos.com")).toBeDefined();
+    expect(
+      items("-n", "flotilla", "servicemonitors")
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual(["gateway", "users"]);
+    expect(
+      items("-n", "flotilla", "prometheusrules")
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual(["gateway", "users"]);
+  });
+
+  it("gives Grafana the password the stack holds, from a Secret the chart did not make", () => {
+    const grafana = get("-n", "monitoring", "deployment", "monitoring-grafana")?.spec.template.spec.containers.find((c: any) => c.name === "grafana");
+    const password = grafana.env.find((e: any) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
+    const secret = get("-n", "monitoring", "secret", password.valueFrom.secretKeyRef.name);
+    expect(Buffer.from(secret?.data["admin-password"], "base64").toString()).toBe(requiredEnv("FLOTILLA_E2E_GRAFANA_PASSWORD"));
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * What the real prometheus-operator (run by scripts/e2e against the test API server, in place of
+ * the chart's operator pod that kwok only marks running) made of the stack: the Prometheus
+ * StatefulSet, a configuration that scrapes every service's ServiceMonitor, and rule files that
+ * hold every stack rule and pass promtool.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { eventually } from "./env";
+import { get, items, ready } from "./kube";
+
+const prometheus = "prometheus-monitoring-prometheus";
+
+describe("prometheus-operator's work", async () => {
+  const config = await eventually("the operator to write the Prometheus configuration", 90, async () => {
+    const secret = get("-n", "monitoring", "secret", prometheus);
+    const gz = secret?.data?.["prometheus.yaml.gz"];
+    return gz ? (parse(gunzipSync(Buffer.from(gz, "base64")).toString()) as { scrape_configs: { job_name: string }[] }) : undefined;
+  });
+  const ruleFiles = await eventually("the operator to write the rule files", 90, async () => {
+    const data = get("-n", "monitoring", "configmap", `${prometheus}-rulefiles-0`)?.data as Record<string, string> | undefined;
+    return data && Object.keys(data).some((file) => file.startsWith("flotilla-")) ? data : undefined;
+  });
+
+  it("made the Prometheus and Alertmanager StatefulSets, whose pods pass Pod Security restricted", async () => {
+    for (const name of [prometheus, "alertmanager-monitoring-alertmanager"]) {
+      expect(get("-n", "monitoring", "statefulset", name), name).toBeDefined();
+    }
+    const pods = await eventually("the StatefulSets' pods to be admitted and ready", 90, async () => {
+      const all = items("-n", "monitoring", "pods", "-l", "app.kubernetes.io/managed-by=prometheus-operator");
+      return all.length >= 2 && all.every(ready) ? all : undefined;
+    });
+    expect(pods.map((p) => p.spec.securityContext.runAsNonRoot)).toEqual(pods.map(() => true));
+  });
+
+  it("scrapes every service's ServiceMonitor", () => {
+    const jobs = config.scrape_configs.map((c) => c.job_name);
+    for (const monitor of items("-n", "flotilla", "servicemonitors")) {
+      expect(jobs).toContain(`serviceMonitor/flotilla/${monitor.metadata.name}/0`);
+    }
+  });
+
+  it("loads every rule of every PrometheusRule of the stack", () => {
+    const loaded = Object.values(ruleFiles).flatMap((text) => (parse(text) as { groups: { rules: { alert?: string; record?: string }[] }[] }).groups);
+    const names = new Set(loaded.flatMap((g) => g.rules.map((r) => r.alert ?? r.record)));
+    const declared = items("-n", "flotilla", "prometheusrules").flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record)));
+    expect(declared.length).toBeGreaterThan(20);
+    expect(declared.filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  it("writes rule files that promtool accepts", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rulefiles-"));
+    try {
+      for (const [file, text] of Object.entries(ruleFiles)) {
+        fs.writeFileSync(path.join(dir, file), text);
+        expect(() => execFileSync("promtool", ["check", "rules", path.join(dir, file)], { stdio: "pipe" }), file).not.toThrow();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
