@@ -11,6 +11,7 @@ import { EksCluster } from "./components/cluster/eksCluster";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ServiceImage } from "./components/image/serviceImage";
 import { charts, chartPackagePath, type ChartSource } from "./components/charts/charts";
+import { Logging } from "./components/logging/logging";
 import { monitoringDefaults } from "./components/monitoring/defaults";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { ServiceMonitoring } from "./components/monitoring/serviceMonitoring";
@@ -26,6 +27,8 @@ export interface StackOutputs {
   readonly services: Record<string, { host: pulumi.Output<string>; port: pulumi.Output<number>; image: pulumi.Output<string> }>;
   /** A kubeconfig for the EKS cluster, when the stack made one; secret. */
   readonly kubeconfig?: pulumi.Output<string>;
+  /** Where Elasticsearch and Kibana are, for `kubectl port-forward`; absent when logging is off. */
+  readonly logging?: { namespace: pulumi.Output<string>; elasticsearchService: pulumi.Output<string>; kibanaService?: pulumi.Output<string> };
   /** Where Prometheus and Grafana are, for `kubectl port-forward`; absent when monitoring is off. */
   readonly monitoring?: { namespace: pulumi.Output<string>; prometheusService: pulumi.Output<string>; grafanaService: pulumi.Output<string> };
 }
@@ -62,7 +65,14 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
     : undefined;
 
   const serviceNames = Object.keys(config.services);
-  const toBuild = serviceNames.filter((name) => config.services[name]?.image === undefined);
+  // The logsetup Job's image is built like a service's, from the same Dockerfile.
+  const setupImage = config.logging.enabled
+    ? { image: config.logging.setupImage, build: { context: "services", dockerfile: "Dockerfile", args: {} } }
+    : undefined;
+  const toBuild = [
+    ...serviceNames.filter((name) => config.services[name]?.image === undefined),
+    ...(setupImage && setupImage.image === undefined ? [logSetupName] : []),
+  ];
   const registry = new Registry(`${stack}-images`, {
     type: config.registry.type,
     repositories: toBuild,
@@ -117,10 +127,33 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
     }),
   );
 
+  const logging = setupImage
+    ? new Logging(
+        "logging",
+        {
+          environment: config.environment,
+          appNamespaces: [config.namespace],
+          collectorPassword: secrets.loggingCollectorPassword as pulumi.Output<string>,
+          setupImage: new ServiceImage(logSetupName, imageArgs(logSetupName, setupImage, config, registry, projectDir)).imageRef,
+          chartSource,
+          replicas: config.logging.elasticsearch.replicas,
+          storageSize: config.logging.elasticsearch.storageSize,
+          storageClass: config.logging.elasticsearch.storageClass,
+          heap: config.logging.elasticsearch.heap,
+          resources: config.logging.elasticsearch.resources,
+          retentionDays: config.logging.retentionDays,
+          kibana: config.logging.kibana.enabled,
+          validatingWebhook: config.logging.validatingWebhook,
+        },
+        kubernetes,
+      )
+    : undefined;
+
   return {
     namespace: namespace.name,
     services,
     ...(cluster instanceof EksCluster ? { kubeconfig: cluster.kubeconfig } : {}),
+    ...(logging ? { logging: { namespace: logging.namespace, elasticsearchService: logging.elasticsearchService, kibanaService: logging.kibanaService } } : {}),
     ...(monitoring
       ? { monitoring: { namespace: monitoring.namespace, prometheusService: monitoring.prometheusService, grafanaService: monitoring.grafanaService } }
       : {}),
@@ -180,7 +213,13 @@ function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | 
   return new ExistingCluster(stack, { kubeconfig, kubeconfigPath: config.cluster.kubeconfigPath, context: config.cluster.context });
 }
 
-function imageArgs(name: string, service: ServiceConfig, config: StackConfig, registry: Registry, projectDir: string) {
+/** The Go main package of the logsetup Job (services/cmd/logsetup). */
+const logSetupName = "logsetup";
+
+/** What an image is made from: a prebuilt reference, or a build of `./cmd/<name>` (or `main`). */
+type ImageSource = Pick<ServiceConfig, "image" | "main"> & { build: Pick<ServiceConfig["build"], "context" | "dockerfile" | "args"> & { target?: string } };
+
+function imageArgs(name: string, service: ImageSource, config: StackConfig, registry: Registry, projectDir: string) {
   if (service.image !== undefined) {
     return { prebuilt: service.image, requireDigest: config.environment === "prod" };
   }

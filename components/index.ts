@@ -14,6 +14,9 @@ export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentia
 export { charts, type ChartRef, type ChartSource, chartSource } from "./charts/charts";
 export { type AlertRule, type AlertThresholds, serviceRules, type ServiceRulesArgs } from "./monitoring/alertRules";
 export { overviewDashboard, serviceDashboard } from "./monitoring/dashboards";
+export { loggingDefaults } from "./logging/defaults";
+export { eckNames, Logging, type LoggingArgs } from "./logging/logging";
+export { dataStream, fluentBitConfig, indexTemplate, type PipelineSettings, setupRequests } from "./logging/pipeline";
 export { monitoringDefaults } from "./monitoring/defaults";
 export { kubePrometheusStackValues, Monitoring, type MonitoringArgs } from "./monitoring/monitoring";
 export { ServiceMonitoring, type ServiceMonitoringArgs } from "./monitoring/serviceMonitoring";

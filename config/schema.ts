@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
+import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
 import { bytesPattern, cpuPattern, quantityValue } from "./quantities";
 
@@ -264,17 +265,48 @@ const chartsSchema = z
 
 const loggingSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    collector: z.enum(["fluent-bit", "fluentd"]).default("fluent-bit"),
-    retentionDays: z.number().int().min(1).max(365).default(7).describe("Days an index is kept before it is deleted."),
+    enabled: z.boolean().default(true).describe("Deploy Elasticsearch and Kibana through ECK, and Fluent Bit on every node shipping the services' logs."),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(loggingDefaults.retentionDays)
+      .describe("Days a log line is kept before its data stream drops it."),
+    collectorPassword: z
+      .string()
+      .min(16, "at least 16 characters")
+      .optional()
+      .describe("Password of the collector's own Elasticsearch user; must be set as a secret (`pulumi config set --secret --path logging.collectorPassword`)."),
+    setupImage: z
+      .string()
+      .regex(imageReferencePattern, "an image reference such as registry:5000/logsetup@sha256:<64 hex>")
+      .optional()
+      .describe("A prebuilt image of services/cmd/logsetup for the setup Job; built from the services' Dockerfile when unset."),
     elasticsearch: z
       .strictObject({
-        replicas: z.number().int().min(1).max(9).default(1),
-        storageSize: bytes.optional().describe("Persistent volume per node; an emptyDir when unset."),
-        resources: resourcesSchema(goServiceDefaults.resources),
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(9)
+          .default(loggingDefaults.elasticsearch.replicas)
+          .describe("Elasticsearch nodes; more than one spread over zones."),
+        storageSize: bytes.optional().describe("Persistent volume per node on the cluster's default storage class; an emptyDir when unset."),
+        storageClass: z.string().min(1).optional().describe("Storage class of the volumes; the cluster's default when unset."),
+        heap: z
+          .string()
+          .regex(/^[0-9]+[mg]$/, "a JVM heap size such as 512m or 2g")
+          .default(loggingDefaults.elasticsearch.heap)
+          .describe("JVM heap of each node: at most half its memory limit."),
+        resources: resourcesSchema(loggingDefaults.elasticsearch.resources),
       })
       .prefault({}),
-    kibana: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    kibana: z.strictObject({ enabled: z.boolean().default(true).describe("Run Kibana, with a data view of the services' logs.") }).prefault({}),
+    validatingWebhook: z
+      .boolean()
+      .default(true)
+      .describe("ECK's validating admission webhook; off where the API server cannot reach pods (some private control planes)."),
   })
   .prefault({});
 
@@ -346,6 +378,36 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
       message: 'is required while monitoring is enabled: pulumi config set --secret --path monitoring.grafana.adminPassword "$(openssl rand -base64 18)"',
     });
   }
+  if (config.logging.enabled && config.logging.collectorPassword === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["logging", "collectorPassword"],
+      input: undefined,
+      message: 'is required while logging is enabled: pulumi config set --secret --path logging.collectorPassword "$(openssl rand -base64 24)"',
+    });
+  }
+  if (config.environment === "prod" && config.logging.setupImage !== undefined && !config.logging.setupImage.includes("@sha256:")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["logging", "setupImage"],
+      input: config.logging.setupImage,
+      message: "prod deploys images by digest: add @sha256:<digest>",
+    });
+  }
+  const heapBytes = (heap: string) => quantityValue(heap.replace(/m$/, "Mi").replace(/g$/, "Gi"));
+  const esMemory = config.logging.elasticsearch.resources.limits.memory;
+  if (
+    /^[0-9]+[mg]$/.test(config.logging.elasticsearch.heap) &&
+    bytesPattern.test(esMemory) &&
+    heapBytes(config.logging.elasticsearch.heap) * 2 > quantityValue(esMemory)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["logging", "elasticsearch", "heap"],
+      input: config.logging.elasticsearch.heap,
+      message: `must be at most half of resources.limits.memory (${esMemory}); the rest is Lucene's file system cache`,
+    });
+  }
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
   }
@@ -360,4 +422,5 @@ export const secretPaths = {
   registryPassword: ["registry", "password"],
   kubeconfig: ["cluster", "kubeconfig"],
   grafanaAdminPassword: ["monitoring", "grafana", "adminPassword"],
+  loggingCollectorPassword: ["logging", "collectorPassword"],
 } as const;

@@ -13,8 +13,8 @@ function raw(config: Config): Record<string, string> {
   );
 }
 
-/** Top-level keys the stack's secrets live under (the Grafana password), as Pulumi marks them. */
-const secretKeys = ["monitoring"];
+/** Top-level keys the stack's secrets live under (Grafana's and the collector's passwords), as Pulumi marks them. */
+const secretKeys = ["monitoring", "logging"];
 
 function devConfig(): Config {
   const { values } = stackConfigWithSecrets("dev");
@@ -49,7 +49,7 @@ describe("config contract", () => {
     expect(gateway.resources.limits.memory).toBe("128Mi");
     expect(gateway.build).toEqual({ context: "services", dockerfile: "Dockerfile", args: {} });
     expect(config.monitoring.enabled).toBe(true);
-    expect(config.logging.collector).toBe("fluent-bit");
+    expect(config.logging.retentionDays).toBe(3);
     expect(config.namespace).toBe("flotilla");
   });
 
@@ -104,9 +104,19 @@ describe("config contract", () => {
     ],
     ["ecr without eks", (c) => (c.registry = { type: "ecr" }), "flotilla:registry.type: ecr needs cluster.type eks"],
     [
-      "an unknown log collector",
-      (c) => (c.logging = { collector: "logstash" }),
-      'flotilla:logging.collector: must be one of: fluent-bit, fluentd; given "logstash"',
+      "an Elasticsearch heap above half its memory limit",
+      (c) => (c.logging = { ...c.logging, elasticsearch: { heap: "1g" } }),
+      "flotilla:logging.elasticsearch.heap: must be at most half of resources.limits.memory (1Gi)",
+    ],
+    [
+      "logging without a collector password",
+      (c) => delete c.logging.collectorPassword,
+      "flotilla:logging.collectorPassword: is required while logging is enabled",
+    ],
+    [
+      "monitoring without a Grafana password",
+      (c) => delete c.monitoring.grafana,
+      "flotilla:monitoring.grafana.adminPassword: is required while monitoring is enabled",
     ],
     [
       "a malformed retention",

@@ -16,6 +16,8 @@ export interface Registered {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, any>;
+  /** Set for a read of an existing resource (`Resource.get`): its id. */
+  readonly readId?: string;
 }
 
 let lastRegistered: Registered[] = [];
@@ -53,7 +55,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.id ? { readId: args.id } : {}) });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/image:Image") {
           const imageName = String(args.inputs.imageName);
@@ -67,6 +69,10 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           state.endpoint = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com";
           state.certificateAuthority = { data: "Y2E=" };
           state.name = args.name;
+        }
+        if (args.type === "kubernetes:core/v1:Secret" && args.id) {
+          // A read of a Secret another controller made: ECK's public CA certificate.
+          state.data = { "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n").toString("base64") };
         }
         if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
           state.metadata = { ...args.inputs.metadata, name: `${args.name}-abc123` };
@@ -133,13 +139,16 @@ async function resolveOutputs(outputs: StackOutputs): Promise<{ values: Record<s
  * none: scripts/dev-up sets one per machine, and an operator sets prod's.
  */
 export const testGrafanaPassword = "test-grafana-password-4f1e";
+/** The collector's password, likewise. */
+export const testCollectorPassword = "test-collector-password-9c2d";
 
 /** The config of `Pulumi.<stack>.yaml` with the secrets a user sets beside it, changed by `override`. */
 export function stackConfigWithSecrets(stack: "dev" | "prod"): { values: Record<string, any>; secretKeys: string[] } {
   const { values } = stackConfig(stack);
   const monitoring = (values["flotilla:monitoring"] ?? {}) as Record<string, any>;
   values["flotilla:monitoring"] = { ...monitoring, grafana: { ...monitoring.grafana, adminPassword: testGrafanaPassword } };
-  return { values, secretKeys: ["flotilla:monitoring"] };
+  values["flotilla:logging"] = { ...(values["flotilla:logging"] as object), collectorPassword: testCollectorPassword };
+  return { values, secretKeys: ["flotilla:monitoring", "flotilla:logging"] };
 }
 
 /** Runs the program with the config of `Pulumi.<stack>.yaml` and its secrets, optionally changed by `override`. */

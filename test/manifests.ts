@@ -21,7 +21,7 @@ const secretSignatureKey = "4dabf18193072939515e22adb298388d";
  */
 export function kubernetesObjects(run: ProgramRun): KubernetesObject[] {
   return run.resources
-    .filter((r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
+    .filter((r) => r.type.startsWith("kubernetes:") && r.readId === undefined && typeof r.inputs.apiVersion === "string" && typeof r.inputs.kind === "string")
     .map((r) => {
       const object = withoutSecrets(structuredClone(r.inputs)) as KubernetesObject;
       object.metadata = { ...object.metadata, name: object.metadata?.name ?? `${r.name}-abc123` };
@@ -47,7 +47,8 @@ function redacted(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     return Array.isArray(value) ? value.map(redacted) : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redacted(inner)]));
   }
-  return "[secret]";
+  // Base64 of "[secret]": valid where the schema wants bytes (a Secret's data) and where it wants text.
+  return "W3NlY3JldF0=";
 }
 
 /** Packages of kubernetes-models that hold the schemas of custom resources, by API group. */

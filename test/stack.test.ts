@@ -61,6 +61,8 @@ describe("dev stack", async () => {
     expect(images.map((i) => i.inputs.imageName)).toEqual([
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/users:src-[0-9a-f]{24}$/),
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/gateway:src-[0-9a-f]{24}$/),
+      // The logging setup Job's image, from the same Dockerfile.
+      expect.stringMatching(/^localhost:5001\/flotilla-dev\/logsetup:src-[0-9a-f]{24}$/),
     ]);
     expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: "linux/amd64", builderVersion: "BuilderBuildKit" });
     expect(images[0]?.inputs.build.dockerfile).toMatch(/services\/Dockerfile$/);
@@ -129,7 +131,7 @@ describe("prod stack", async () => {
 
   it("keeps images in ECR: immutable tags, scanned, encrypted, expiring", () => {
     const repositories = run.ofType("aws:ecr/repository:Repository");
-    expect(repositories.map((r) => r.inputs.name)).toEqual(["flotilla-prod/users", "flotilla-prod/gateway"]);
+    expect(repositories.map((r) => r.inputs.name)).toEqual(["flotilla-prod/users", "flotilla-prod/gateway", "flotilla-prod/logsetup"]);
     for (const { inputs } of repositories) {
       expect(inputs).toMatchObject({
         imageTagMutability: "IMMUTABLE",

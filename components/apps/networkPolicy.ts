@@ -27,7 +27,7 @@ export interface ServiceTraffic {
 }
 
 /** Cluster DNS, which every pod needs to find the services it calls. */
-const dnsEgress = {
+export const dnsEgress = {
   to: [
     {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },

@@ -126,6 +126,7 @@ export class Monitoring extends pulumi.ComponentResource {
         namespace: namespace.metadata.name,
         values: kubePrometheusStackValues({
           fullname: releaseName,
+          namespace: namespaceName,
           nodeExporterNamespace: nodeNamespace.metadata.name,
           grafanaAdminSecret: grafanaAdmin.metadata.name,
           scrapeInterval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval,
@@ -166,6 +167,7 @@ export class Monitoring extends pulumi.ComponentResource {
 /** What decides kube-prometheus-stack's values. */
 export interface KubePrometheusStackSettings {
   readonly fullname: string;
+  readonly namespace: string;
   readonly nodeExporterNamespace: pulumi.Input<string>;
   readonly grafanaAdminSecret: pulumi.Input<string>;
   readonly scrapeInterval: string;
@@ -207,7 +209,11 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
     kubeScheduler: { enabled: false },
     kubeControllerManager: { enabled: false },
     kubeProxy: { enabled: false },
+    // The operator writes the kubelets' Service itself, owned by nothing: in kube-system (the
+    // chart's default) it would outlive `pulumi destroy`; in this namespace it goes with it.
+    kubelet: { namespace: s.namespace },
     prometheusOperator: {
+      kubeletService: { namespace: s.namespace },
       // helm.v4.Chart drops Helm hooks (pulumi-kubernetes#3284), and the admission webhook's
       // certificate is made and patched in by hook Jobs. Without them the webhook would point at
       // a Secret nobody makes, so it is off; rules are checked by promtool in the tests instead.

@@ -1,0 +1,34 @@
+/**
+ * Defaults of the Logging component, written once: the component falls back on them and the
+ * config contract (config/schema.ts) reads them for its own defaults and documentation.
+ */
+export const loggingDefaults = {
+  /** Elasticsearch, Kibana and the setup Job; "restricted". */
+  namespace: "logging",
+  /** Fluent Bit reads the nodes' log files through hostPath mounts: a namespace that allows it, apart. */
+  agentNamespace: "logging-agent",
+  /** The ECK operator. */
+  operatorNamespace: "elastic-system",
+  /** Elasticsearch and Kibana version that ECK runs. */
+  stackVersion: "9.5.0",
+  retentionDays: 3,
+  elasticsearch: {
+    replicas: 1,
+    /** JVM heap; ECK's guidance is half the memory limit, the rest is the file system cache. */
+    heap: "512m",
+    resources: {
+      requests: { cpu: "250m", memory: "1Gi", ephemeralStorage: "256Mi" },
+      limits: { cpu: "1", memory: "1Gi", ephemeralStorage: "2Gi" },
+    },
+  },
+  kibana: {
+    resources: {
+      requests: { cpu: "100m", memory: "768Mi", ephemeralStorage: "64Mi" },
+      limits: { cpu: "1", memory: "1Gi", ephemeralStorage: "256Mi" },
+    },
+  },
+  collector: {
+    /** The collector's filesystem buffer per node; an outage that fits in it loses no log line. */
+    bufferSize: "512M",
+  },
+} as const;

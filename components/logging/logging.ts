@@ -1,0 +1,504 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
+import { charts, type ChartSource, chartSource } from "../charts/charts";
+import { AppNamespace, podSecurityLabels } from "../namespace/appNamespace";
+import { loggingDefaults } from "./defaults";
+import { loggingNetworkPolicies } from "./networkPolicies";
+import { bufferPath, collectorPasswordEnv, dataStreamPattern, fluentBitConfig, setupRequests } from "./pipeline";
+
+export interface LoggingArgs {
+  /** Environment name; the services' logs go to the data stream `logs-flotilla-<environment>`. */
+  readonly environment: string;
+  /** Namespaces whose containers' logs are collected. */
+  readonly appNamespaces: readonly string[];
+  /** Password of the collector's own Elasticsearch user; pass a secret Output. */
+  readonly collectorPassword: pulumi.Input<string>;
+  /** Image of the logsetup Job (services/cmd/logsetup), by digest. */
+  readonly setupImage: pulumi.Input<string>;
+  /**
+   * Where the eck-operator and fluent-bit charts come from.
+   * @default their upstream repositories
+   */
+  readonly chartSource?: ChartSource;
+  /**
+   * Elasticsearch nodes. With more than one, they spread over zones and shards are allocated
+   * zone-aware, each index gets a replica, and a disruption budget keeps a quorum.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Persistent volume per node, on `storageClass`; an emptyDir (lost with the pod) when unset.
+   * @default none
+   */
+  readonly storageSize?: string;
+  /**
+   * Storage class of the volumes.
+   * @default the cluster's default storage class
+   */
+  readonly storageClass?: string;
+  /**
+   * JVM heap of each node, at most half its memory limit.
+   * @default "512m"
+   */
+  readonly heap?: string;
+  /**
+   * Requests and limits of each Elasticsearch node.
+   * @default 250m/1Gi requested, 1 CPU/1Gi limited
+   */
+  readonly resources?: Resources;
+  /**
+   * Days a log line is kept, through the data stream's lifecycle.
+   * @default 3
+   */
+  readonly retentionDays?: number;
+  /**
+   * Run Kibana, with a data view of the services' logs.
+   * @default true
+   */
+  readonly kibana?: boolean;
+  /**
+   * ECK's validating admission webhook, which refuses invalid Elasticsearch and Kibana resources
+   * before they are stored. Turn it off where the API server cannot reach pods (some private
+   * control planes); ECK then reports invalid resources in their status instead.
+   * @default true
+   */
+  readonly validatingWebhook?: boolean;
+}
+
+/** The ECK resource names, so the collector's configuration and the tests can name what ECK makes. */
+export const eckNames = (cluster: string) => ({
+  httpService: `${cluster}-es-http`,
+  caSecret: `${cluster}-es-http-certs-public`,
+  elasticUserSecret: `${cluster}-es-elastic-user`,
+  kibanaService: `${cluster}-kb-http`,
+});
+
+/** Name of the Elasticsearch and Kibana resources. */
+const clusterName = "logs";
+const collectorUser = "flotilla-collector";
+const collectorRole = "flotilla_log_writer";
+
+/**
+ * Elasticsearch and Kibana through ECK, Fluent Bit on every node shipping the services' JSON logs
+ * into a data stream per environment, and a Job that applies the index template and Kibana's
+ * data view. TLS and authentication stay on; the collector writes as a user of its own that may
+ * only create documents in the services' data streams.
+ */
+export class Logging extends pulumi.ComponentResource {
+  /** Namespace of Elasticsearch and Kibana. */
+  readonly namespace: pulumi.Output<string>;
+  /** Elasticsearch's HTTPS Service, port 9200. */
+  readonly elasticsearchService: pulumi.Output<string>;
+  /** Kibana's HTTPS Service, port 5601, when Kibana runs. */
+  readonly kibanaService?: pulumi.Output<string>;
+  /** Secret holding the `elastic` superuser's password, made by ECK. */
+  readonly elasticUserSecret: pulumi.Output<string>;
+
+  constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flotilla:logging:Logging", name, {}, opts);
+    const child = { parent: this };
+    const replicas = args.replicas ?? loggingDefaults.elasticsearch.replicas;
+    const withKibana = args.kibana ?? true;
+    const names = eckNames(clusterName);
+    const labels = (component: string) => standardLabels(name, component);
+    if (args.appNamespaces.length === 0) {
+      throw new pulumi.ResourceError("appNamespaces must name at least one namespace whose logs to collect", this);
+    }
+
+    const namespace = (suffix: string, namespaceName: string, level: "restricted" | "privileged") =>
+      new k8s.core.v1.Namespace(
+        `${name}-${suffix}`,
+        { metadata: { name: namespaceName, labels: { ...standardLabels(namespaceName, "logging"), ...podSecurityLabels(level) } } },
+        child,
+      );
+    const operatorNamespace = namespace("operator-namespace", loggingDefaults.operatorNamespace, "restricted");
+    // "restricted", and closed by default: the policies below open what the pipeline needs.
+    const logsNamespace = new AppNamespace(
+      `${name}-namespace`,
+      { namespaceName: loggingDefaults.namespace, labels: standardLabels(loggingDefaults.namespace, "logging") },
+      child,
+    );
+    // Fluent Bit reads /var/log through hostPath, which only "privileged" admits.
+    const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, "privileged");
+
+    const operator = new k8s.helm.v4.Chart(
+      `${name}-eck-operator`,
+      {
+        ...chartSource(charts.eckOperator, args.chartSource),
+        name: "eck-operator",
+        namespace: operatorNamespace.metadata.name,
+        values: {
+          installCRDs: true,
+          // Least privilege: the operator acts in the logging namespace only.
+          managedNamespaces: [loggingDefaults.namespace],
+          // The chart sets no seccomp profile, which "restricted" requires.
+          podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+          // The operator makes and rotates the webhook's certificate itself: no Helm hook needed.
+          webhook: { enabled: args.validatingWebhook ?? true },
+          resources: resourceRequirements({
+            requests: { cpu: "50m", memory: "150Mi", ephemeralStorage: "16Mi" },
+            limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "64Mi" },
+          }),
+          // Its ServiceMonitor needs prometheus-operator's CRDs, which may not be installed, and it
+          // serves no metrics (config.metrics.port 0).
+          serviceMonitor: { enabled: false },
+          config: { metrics: { port: "0" } },
+        },
+      },
+      child,
+    );
+
+    const collectorSecret = (suffix: string, namespaceRef: pulumi.Input<string>, extra: Record<string, string>) =>
+      new k8s.core.v1.Secret(
+        `${name}-${suffix}`,
+        {
+          metadata: { namespace: namespaceRef, labels: labels("collector") },
+          type: "kubernetes.io/basic-auth",
+          stringData: pulumi.secret(pulumi.output(args.collectorPassword).apply((password) => ({ username: collectorUser, password, ...extra }))),
+        },
+        child,
+      );
+    // ECK's file realm reads the user, its password and its roles from this Secret.
+    const collectorUserSecret = collectorSecret("collector-user", logsNamespace.name, { roles: collectorRole });
+    const collectorRoles = new k8s.core.v1.Secret(
+      `${name}-collector-role`,
+      {
+        metadata: { namespace: logsNamespace.name, labels: labels("collector") },
+        stringData: {
+          "roles.yml": `${collectorRole}:\n  cluster: []\n  indices:\n    - names: ["${dataStreamPattern}"]\n      privileges: ["create_doc", "auto_configure"]\n`,
+        },
+      },
+      child,
+    );
+
+    const elasticsearch = new k8s.apiextensions.CustomResource(
+      `${name}-elasticsearch`,
+      {
+        apiVersion: "elasticsearch.k8s.elastic.co/v1",
+        kind: "Elasticsearch",
+        metadata: {
+          name: clusterName,
+          namespace: logsNamespace.name,
+          labels: labels("elasticsearch"),
+          annotations: {
+            // Each node learns its zone, for shard allocation awareness.
+            "eck.k8s.elastic.co/downward-node-labels": "topology.kubernetes.io/zone",
+            // `up` waits until ECK reports a phase: it does so at the end of its first full pass,
+            // which makes the certificates first, so the CA Secret exists for the collector's
+            // copy below. (An invalid resource gets no certificates: the copy then fails, naming
+            // the missing Secret, after ECK's validation warning.)
+            "pulumi.com/waitFor": "jsonpath={.status.phase}",
+          },
+        },
+        spec: elasticsearchSpec({
+          replicas,
+          heap: args.heap ?? loggingDefaults.elasticsearch.heap,
+          resources: args.resources ?? loggingDefaults.elasticsearch.resources,
+          storageSize: args.storageSize,
+          storageClass: args.storageClass,
+          collectorUserSecret: collectorUserSecret.metadata.name,
+          collectorRolesSecret: collectorRoles.metadata.name,
+        }),
+      },
+      { ...child, dependsOn: [operator] },
+    );
+
+    const kibana = withKibana
+      ? new k8s.apiextensions.CustomResource(
+          `${name}-kibana`,
+          {
+            apiVersion: "kibana.k8s.elastic.co/v1",
+            kind: "Kibana",
+            metadata: { name: clusterName, namespace: logsNamespace.name, labels: labels("kibana") },
+            spec: {
+              version: loggingDefaults.stackVersion,
+              count: 1,
+              elasticsearchRef: { name: clusterName },
+              podTemplate: restrictedPodTemplate("kibana", loggingDefaults.kibana.resources),
+            },
+          },
+          { ...child, dependsOn: [operator] },
+        )
+      : undefined;
+
+    // The collector runs in another namespace and cannot mount ECK's CA Secret: the public CA
+    // certificate is copied there, read after ECK made it. ECK renews its CA a day before it
+    // expires (a year by default); the next `pulumi up` copies the new one.
+    const eckCa = k8s.core.v1.Secret.get(
+      `${name}-eck-ca`,
+      pulumi.all([logsNamespace.name, elasticsearch.id]).apply(([ns]) => `${ns}/${names.caSecret}`),
+      { ...child, dependsOn: [elasticsearch] },
+    );
+    const collectorCa = new k8s.core.v1.Secret(
+      `${name}-collector-ca`,
+      {
+        metadata: { namespace: agentNamespace.metadata.name, labels: labels("collector") },
+        data: { "ca.crt": eckCa.data.apply(caCertificate) },
+      },
+      child,
+    );
+    const collectorPassword = collectorSecret("collector-password", agentNamespace.metadata.name, {});
+
+    const pipeline = {
+      namespaces: args.appNamespaces,
+      environment: args.environment,
+      elasticsearchHost: `${names.httpService}.${loggingDefaults.namespace}.svc`,
+      collectorUser,
+      caFile: "/fluent-bit/tls/ca.crt",
+      bufferSize: loggingDefaults.collector.bufferSize,
+      retentionDays: args.retentionDays ?? loggingDefaults.retentionDays,
+      indexReplicas: replicas > 1 ? 1 : 0,
+    };
+    new k8s.helm.v4.Chart(
+      `${name}-fluent-bit`,
+      {
+        ...chartSource(charts.fluentBit, args.chartSource),
+        name: "fluent-bit",
+        namespace: agentNamespace.metadata.name,
+        values: fluentBitValues(pipeline, collectorCa.metadata.name, collectorPassword.metadata.name),
+      },
+      child,
+    );
+
+    const policies = loggingNetworkPolicies({
+      cluster: clusterName,
+      agentNamespace: loggingDefaults.agentNamespace,
+      operatorNamespace: loggingDefaults.operatorNamespace,
+      setupLabels: labels("setup"),
+    });
+    for (const [policy, spec] of Object.entries(policies)) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-${policy}`,
+        { metadata: { name: policy, namespace: logsNamespace.name, labels: labels("network") }, spec },
+        child,
+      );
+    }
+
+    const setupConfig = new k8s.core.v1.ConfigMap(
+      `${name}-setup`,
+      {
+        metadata: { namespace: logsNamespace.name, labels: labels("setup") },
+        immutable: true,
+        data: { "requests.json": JSON.stringify(setupRequests(pipeline, withKibana), null, 2) },
+      },
+      child,
+    );
+    // Auto-named, so a new template (a new ConfigMap) runs a new Job; Jobs' pod templates are immutable.
+    new k8s.batch.v1.Job(
+      `${name}-setup`,
+      {
+        metadata: { namespace: logsNamespace.name, labels: labels("setup") },
+        spec: setupJobSpec({
+          image: args.setupImage,
+          config: setupConfig.metadata.name,
+          elasticsearchUrl: `https://${names.httpService}:9200`,
+          kibanaUrl: withKibana ? `https://${names.kibanaService}:5601` : undefined,
+          caSecret: names.caSecret,
+          elasticUserSecret: names.elasticUserSecret,
+          labels: labels("setup"),
+        }),
+      },
+      { ...child, dependsOn: kibana ? [elasticsearch, kibana] : [elasticsearch] },
+    );
+
+    this.namespace = logsNamespace.name;
+    this.elasticsearchService = elasticsearch.id.apply(() => names.httpService);
+    this.kibanaService = kibana?.id.apply(() => names.kibanaService);
+    this.elasticUserSecret = elasticsearch.id.apply(() => names.elasticUserSecret);
+    this.registerOutputs({
+      namespace: this.namespace,
+      elasticsearchService: this.elasticsearchService,
+      kibanaService: this.kibanaService,
+      elasticUserSecret: this.elasticUserSecret,
+    });
+  }
+}
+
+/**
+ * The CA certificate of ECK's public certificate Secret. In a cluster the read itself fails while
+ * ECK has not made the Secret; the data is empty only where nothing is read, in a render to files
+ * (the provider's renderYamlToDirectory), which then writes the copy without its certificate.
+ */
+function caCertificate(data: Record<string, string> | undefined): string {
+  return data?.["ca.crt"] ?? "";
+}
+
+interface ElasticsearchSettings {
+  readonly replicas: number;
+  readonly heap: string;
+  readonly resources: Resources;
+  readonly storageSize?: string;
+  readonly storageClass?: string;
+  readonly collectorUserSecret: pulumi.Input<string>;
+  readonly collectorRolesSecret: pulumi.Input<string>;
+}
+
+/** The Elasticsearch resource's spec; each departure from ECK's defaults says why. */
+export function elasticsearchSpec(s: ElasticsearchSettings): Record<string, unknown> {
+  const spread = s.replicas > 1;
+  const template = restrictedPodTemplate("elasticsearch", s.resources, [{ name: "ES_JAVA_OPTS", value: `-Xms${s.heap} -Xmx${s.heap}` }]);
+  const podSpec = template.spec as Record<string, unknown>;
+  if (spread) {
+    podSpec.topologySpreadConstraints = [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": clusterName } },
+      },
+    ];
+  }
+  if (!s.storageSize) {
+    podSpec.volumes = [{ name: "elasticsearch-data", emptyDir: {} }];
+  }
+  return {
+    version: loggingDefaults.stackVersion,
+    auth: { fileRealm: [{ secretName: s.collectorUserSecret }], roles: [{ secretName: s.collectorRolesSecret }] },
+    ...(spread
+      ? { podDisruptionBudget: { spec: { maxUnavailable: 1, selector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": clusterName } } } } }
+      : {}),
+    nodeSets: [
+      {
+        name: "default",
+        count: s.replicas,
+        config: {
+          // No mmap: the node needs no vm.max_map_count sysctl, so no privileged init container.
+          "node.store.allow_mmap": false,
+          ...(spread ? { "node.attr.zone": "${ZONE}", "cluster.routing.allocation.awareness.attributes": "k8s_node_name,zone" } : {}),
+        },
+        podTemplate: template,
+        ...(s.storageSize
+          ? {
+              volumeClaimTemplates: [
+                {
+                  metadata: { name: "elasticsearch-data" },
+                  spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    resources: { requests: { storage: s.storageSize } },
+                    ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
+                  },
+                },
+              ],
+            }
+          : {}),
+      },
+    ],
+  };
+}
+
+/** A pod template for ECK that the "restricted" Pod Security Standard admits, with requests and limits. */
+function restrictedPodTemplate(container: string, resources: Resources, env: { name: string; value: string }[] = []): Record<string, unknown> {
+  // ECK's images run as uid 1000; the read-only root file system is left to ECK, which mounts
+  // what Elasticsearch and Kibana write to only in recent versions.
+  const {
+    runAsUser: _user,
+    runAsGroup: _group,
+    readOnlyRootFilesystem: _readOnly,
+    ...containerContext
+  } = restrictedContainerSecurityContext() as Record<string, unknown>;
+  const { runAsUser: _podUser, runAsGroup: _podGroup, fsGroup: _fsGroup, ...podContext } = restrictedPodSecurityContext() as Record<string, unknown>;
+  return {
+    spec: {
+      securityContext: { ...podContext, fsGroup: 1000 },
+      containers: [{ name: container, resources: resourceRequirements(resources), securityContext: containerContext, ...(env.length ? { env } : {}) }],
+    },
+  };
+}
+
+/** The fluent-bit chart's values: the pipeline's configuration and the least the collector needs. */
+export function fluentBitValues(pipeline: Parameters<typeof fluentBitConfig>[0], caSecret: pulumi.Input<string>, passwordSecret: pulumi.Input<string>) {
+  return {
+    kind: "DaemonSet",
+    // Helm test pods are hooks, which helm.v4.Chart does not run.
+    testFramework: { enabled: false },
+    // get, list and watch on pods and namespaces, for the kubernetes filter; nothing on nodes.
+    rbac: { create: true, nodeAccess: false, eventsAccess: false },
+    config: fluentBitConfig(pipeline),
+    // Root, to read the nodes' log files (root-owned, 0640), and nothing more: no capabilities,
+    // no privilege escalation, a read-only root file system.
+    securityContext: {
+      runAsUser: 0,
+      runAsNonRoot: false,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    resources: resourceRequirements({
+      requests: { cpu: "20m", memory: "48Mi", ephemeralStorage: "16Mi" },
+      limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "64Mi" },
+    }),
+    tolerations: [{ operator: "Exists" }],
+    env: [{ name: collectorPasswordEnv, valueFrom: { secretKeyRef: { name: passwordSecret, key: "password" } } }],
+    // The chart's default mounts (Docker's container directory, machine-id) are replaced: the node's
+    // logs read-only, and the buffer, the one place the collector writes.
+    daemonSetVolumes: [
+      { name: "varlog", hostPath: { path: "/var/log", type: "Directory" } },
+      { name: "buffer", hostPath: { path: bufferPath, type: "DirectoryOrCreate" } },
+      { name: "elasticsearch-ca", secret: { secretName: caSecret } },
+    ],
+    daemonSetVolumeMounts: [
+      { name: "varlog", mountPath: "/var/log", readOnly: true },
+      { name: "buffer", mountPath: bufferPath },
+      { name: "elasticsearch-ca", mountPath: "/fluent-bit/tls", readOnly: true },
+    ],
+  };
+}
+
+interface SetupJobSettings {
+  readonly image: pulumi.Input<string>;
+  readonly config: pulumi.Input<string>;
+  readonly elasticsearchUrl: string;
+  readonly kibanaUrl?: string;
+  readonly caSecret: string;
+  readonly elasticUserSecret: string;
+  readonly labels: Record<string, string>;
+}
+
+/** The logsetup Job: retried by Kubernetes, and by itself request by request. */
+export function setupJobSpec(s: SetupJobSettings): k8s.types.input.batch.v1.JobSpec {
+  return {
+    backoffLimit: 6,
+    activeDeadlineSeconds: 1800,
+    template: {
+      metadata: { labels: s.labels },
+      spec: {
+        restartPolicy: "OnFailure",
+        automountServiceAccountToken: false,
+        securityContext: restrictedPodSecurityContext(),
+        containers: [
+          {
+            name: "logsetup",
+            image: s.image,
+            imagePullPolicy: "Always",
+            env: [
+              { name: "ELASTICSEARCH_URL", value: s.elasticsearchUrl },
+              ...(s.kibanaUrl ? [{ name: "KIBANA_URL", value: s.kibanaUrl }] : []),
+              { name: "CA_FILE", value: "/ca/ca.crt" },
+              { name: "ELASTICSEARCH_USERNAME", value: "elastic" },
+              { name: "ELASTICSEARCH_PASSWORD_FILE", value: "/credentials/elastic" },
+              { name: "REQUESTS_FILE", value: "/config/requests.json" },
+            ],
+            resources: resourceRequirements({
+              requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "8Mi" },
+              limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "16Mi" },
+            }),
+            securityContext: restrictedContainerSecurityContext(),
+            volumeMounts: [
+              { name: "config", mountPath: "/config", readOnly: true },
+              { name: "ca", mountPath: "/ca", readOnly: true },
+              { name: "credentials", mountPath: "/credentials", readOnly: true },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "config", configMap: { name: s.config } },
+          { name: "ca", secret: { secretName: s.caSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          { name: "credentials", secret: { secretName: s.elasticUserSecret, items: [{ key: "elastic", path: "elastic" }] } },
+        ],
+      },
+    },
+  };
+}

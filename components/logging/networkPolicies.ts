@@ -1,0 +1,53 @@
+/**
+ * Who may talk to Elasticsearch and Kibana in the logging namespace, on top of its default-deny
+ * policy: the collector's namespace, the ECK operator, Kibana and the setup Job, and nobody else.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { dnsEgress } from "../apps/networkPolicy";
+
+type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+export interface LoggingTraffic {
+  /** Name of the Elasticsearch and Kibana resources. */
+  readonly cluster: string;
+  /** Namespace of the collector, which writes to Elasticsearch. */
+  readonly agentNamespace: string;
+  /** Namespace of the ECK operator, which manages Elasticsearch through its API. */
+  readonly operatorNamespace: string;
+  /** Labels of the setup Job's pods. */
+  readonly setupLabels: Record<string, string>;
+}
+
+const inNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+const tcp = (port: number) => [{ protocol: "TCP", port }];
+
+/** The policies by name: `elasticsearch`, `kibana` and `logsetup`. */
+export function loggingNetworkPolicies(t: LoggingTraffic): Record<string, Spec> {
+  const elasticsearch = { podSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": t.cluster } } };
+  const kibana = { podSelector: { matchLabels: { "kibana.k8s.elastic.co/name": t.cluster } } };
+  const setup = { podSelector: { matchLabels: t.setupLabels } };
+  return {
+    elasticsearch: {
+      ...elasticsearch,
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        { from: [inNamespace(t.agentNamespace), inNamespace(t.operatorNamespace), kibana, setup], ports: tcp(9200) },
+        // Node-to-node transport.
+        { from: [elasticsearch], ports: tcp(9300) },
+      ],
+      egress: [dnsEgress, { to: [elasticsearch], ports: tcp(9300) }],
+    },
+    kibana: {
+      ...kibana,
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [inNamespace(t.operatorNamespace), setup], ports: tcp(5601) }],
+      egress: [dnsEgress, { to: [elasticsearch], ports: tcp(9200) }],
+    },
+    logsetup: {
+      ...setup,
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [],
+      egress: [dnsEgress, { to: [elasticsearch], ports: tcp(9200) }, { to: [kibana], ports: tcp(5601) }],
+    },
+  };
+}
