@@ -40,7 +40,10 @@ export interface StackOutputs {
 export function deployStack({ config, secrets }: LoadedConfig, projectDir: string): StackOutputs {
   checkSources(config, projectDir);
   const stack = pulumi.getStack();
-  const cluster = createCluster(config, secrets.kubeconfig);
+  // Prod's stateful pieces (the cluster, its KMS key, the image repositories) are protected: a
+  // `pulumi destroy` refuses them until `pulumi state unprotect` says it is meant.
+  const protect = config.environment === "prod";
+  const cluster = createCluster(config, secrets.kubeconfig, protect);
   const kubernetes = { provider: cluster.provider };
 
   const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
@@ -77,6 +80,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
     type: config.registry.type,
     repositories: toBuild,
     prefix: `flotilla-${stack}`,
+    protect,
     ...(config.registry.type === "ecr"
       ? { ecr: config.registry }
       : { server: config.registry.server, username: config.registry.username, password: secrets.registryPassword }),
@@ -205,10 +209,10 @@ function isKind(file: string, kind: "file" | "directory"): boolean {
   return kind === "file" ? stat?.isFile() === true : stat?.isDirectory() === true;
 }
 
-function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined): { provider: k8s.Provider } {
+function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined, protect: boolean): { provider: k8s.Provider } {
   const stack = pulumi.getStack();
   if (config.cluster.type === "eks") {
-    return new EksCluster(stack, config.cluster);
+    return new EksCluster(stack, { ...config.cluster, protect });
   }
   return new ExistingCluster(stack, { kubeconfig, kubeconfigPath: config.cluster.kubeconfigPath, context: config.cluster.context });
 }

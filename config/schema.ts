@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
+import { imagePlatform, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
 import { bytesPattern, cpuPattern, quantityValue } from "./quantities";
@@ -135,31 +136,63 @@ const existingClusterSchema = z.strictObject({
   context: z.string().min(1).optional().describe("Context to use; the kubeconfig's current context when unset."),
 });
 
-const eksClusterSchema = z.strictObject({
-  type: z.literal("eks"),
-  version: z
-    .string()
-    .regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34")
-    .default("1.34")
-    .describe("Kubernetes minor version."),
-  vpcCidr: cidr.default("10.0.0.0/16").describe("Address range of the cluster's VPC."),
-  availabilityZones: z.number().int().min(2).max(6).default(3).describe("Availability zones to spread subnets and nodes over."),
-  endpointPublicAccess: z.boolean().default(false).describe("Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`)."),
-  publicAccessCidrs: z.array(cidr).default([]),
-  nodes: z
-    .strictObject({
-      instanceTypes: z
-        .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m7i.large"))
-        .min(1)
-        .default(["m7i.large"]),
-      min: z.number().int().min(1).max(100).default(3),
-      desired: z.number().int().min(1).max(100).default(3),
-      max: z.number().int().min(1).max(100).default(6),
-      diskSizeGiB: z.number().int().min(20).max(1000).default(50),
-    })
-    .prefault({})
-    .refine((n) => n.min <= n.desired && n.desired <= n.max, { message: "must satisfy min <= desired <= max", path: ["desired"] }),
-});
+const eksClusterSchema = z
+  .strictObject({
+    type: z.literal("eks"),
+    version: z
+      .string()
+      .regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34")
+      .default("1.34")
+      .describe("Kubernetes minor version."),
+    vpcCidr: cidr.default("10.0.0.0/16").describe("Address range of the cluster's VPC."),
+    availabilityZones: z.number().int().min(2).max(6).default(3).describe("Availability zones to spread subnets and nodes over."),
+    endpointPublicAccess: z.boolean().default(false).describe("Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`)."),
+    publicAccessCidrs: z
+      .array(cidr)
+      .default([])
+      .describe("Addresses allowed to the public endpoint; required with it, since AWS reads an empty list as everywhere."),
+    adminRoleArns: z
+      .array(
+        z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, "an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin"),
+      )
+      .default([])
+      .describe("IAM roles given cluster-admin through EKS access entries."),
+    nodes: z
+      .strictObject({
+        instanceTypes: z
+          .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m7i.large"))
+          .min(1)
+          .default(["m7i.large"]),
+        min: z.number().int().min(1).max(100).default(3),
+        desired: z.number().int().min(1).max(100).default(3),
+        max: z.number().int().min(1).max(100).default(6),
+        diskSizeGiB: z.number().int().min(20).max(1000).default(50),
+      })
+      .prefault({})
+      .refine((n) => n.min <= n.desired && n.desired <= n.max, { message: "must satisfy min <= desired <= max", path: ["desired"] }),
+  })
+  .superRefine((eks, ctx) => {
+    for (const problem of cidr.safeParse(eks.vpcCidr).success ? vpcCidrProblems(eks.vpcCidr, eks.availabilityZones) : []) {
+      ctx.addIssue({ code: "custom", path: ["vpcCidr"], input: eks.vpcCidr, message: problem });
+    }
+    if (eks.endpointPublicAccess && eks.publicAccessCidrs.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["publicAccessCidrs"],
+        input: [],
+        message: "must list the addresses allowed to the public endpoint: AWS reads an empty list as everywhere",
+      });
+    }
+    const arch = nodeArchitecture(eks.nodes.instanceTypes);
+    if ("mixed" in arch) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["nodes", "instanceTypes"],
+        input: eks.nodes.instanceTypes,
+        message: `must share one architecture; given ${arch.mixed.join(", ")}`,
+      });
+    }
+  });
 
 const ecrRegistrySchema = z.strictObject({
   type: z.literal("ecr"),
@@ -365,6 +398,17 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
     }
     if (config.environment === "prod" && service.image !== undefined && !service.image.includes("@sha256:")) {
       ctx.addIssue({ code: "custom", path: at("image"), input: service.image, message: "prod deploys images by digest: add @sha256:<digest>" });
+    }
+  }
+  if (config.cluster.type === "eks") {
+    const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
+    if ("architecture" in arch && config.images.platform !== imagePlatform(arch.architecture)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["images", "platform"],
+        input: config.images.platform,
+        message: `must be ${imagePlatform(arch.architecture)}, the architecture of cluster.nodes.instanceTypes (${config.cluster.nodes.instanceTypes.join(", ")})`,
+      });
     }
   }
   if (config.registry.type === "ecr" && config.cluster.type !== "eks") {

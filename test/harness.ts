@@ -16,11 +16,30 @@ export interface Registered {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, any>;
+  /** Whether the resource was registered with `protect`. */
+  readonly protect?: boolean;
   /** Set for a read of an existing resource (`Resource.get`): its id. */
   readonly readId?: string;
 }
 
 let lastRegistered: Registered[] = [];
+
+/** `type::name` of each resource registered with `protect`, which Pulumi's mocks do not pass on. */
+const protectedResources = new Set<string>();
+
+/** Wraps the mock monitor's registration to note which resources ask for protection. */
+function recordProtection(): void {
+  protectedResources.clear();
+  type Request = { getProtect(): boolean; getType(): string; getName(): string };
+  const monitor = (runtimeSettings as unknown as { getMonitor(): { registerResource(req: Request, callback: unknown): unknown } }).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    if (req.getProtect()) {
+      protectedResources.add(`${req.getType()}::${req.getName()}`);
+    }
+    return register(req, callback);
+  };
+}
 
 /** What the latest run registered, also when it failed. */
 export const registeredByLastRun = (): readonly Registered[] => lastRegistered;
@@ -55,7 +74,13 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.id ? { readId: args.id } : {}) });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          ...(args.id ? { readId: args.id } : {}),
+          protect: protectedResources.has(`${args.type}::${args.name}`),
+        });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/image:Image") {
           const imageName = String(args.inputs.imageName);
@@ -64,6 +89,12 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         if (args.type === "aws:ecr/repository:Repository") {
           state.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${String(args.inputs.name)}`;
           state.registryId = "123456789012";
+        }
+        if (args.type === "aws:iam/role:Role") {
+          state.arn = `arn:aws:iam::123456789012:role/${args.name}`;
+        }
+        if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") {
+          state.latestVersion = 1;
         }
         if (args.type === "aws:eks/cluster:Cluster") {
           state.endpoint = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com";
@@ -85,6 +116,11 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
           case "aws:index/getPartition:getPartition":
             return { partition: "aws" };
+          case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "AIDAEXAMPLE" };
+          case "aws:eks/getAddonVersion:getAddonVersion":
+            // EKS's default version of the add-on for that Kubernetes version, as the API names them.
+            return { ...args.inputs, version: `v1.0.0-eksbuild.${String(args.inputs.kubernetesVersion).replace(".", "")}` };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { proxyEndpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", userName: "AWS", password: "token" };
           case "docker:index/getRegistryImage:getRegistryImage":
@@ -98,6 +134,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     stack,
     false,
   );
+  recordProtection();
   const raw = Object.fromEntries(
     Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `flotilla:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
   );

@@ -124,9 +124,15 @@ describe("prod stack", async () => {
 
   it("gives IAM roles only the managed policies EKS requires, each trusted by one service", () => {
     const attachments = run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => String(a.inputs.policyArn).split("/").pop());
-    expect(attachments.sort()).toEqual(["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"]);
+    expect(attachments.sort()).toEqual([
+      "AmazonEBSCSIDriverPolicy",
+      "AmazonEC2ContainerRegistryReadOnly",
+      "AmazonEKSClusterPolicy",
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+    ]);
     const trusted = run.ofType("aws:iam/role:Role").map((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service);
-    expect(trusted).toEqual(["eks.amazonaws.com", "ec2.amazonaws.com"]);
+    expect(trusted).toEqual(["eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com"]);
   });
 
   it("keeps images in ECR: immutable tags, scanned, encrypted, expiring", () => {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { amiType, assumeRolePolicy, nodeArchitecture, podIdentityTrustPolicy } from "./eksParts";
 
 export interface EksNodes {
   /** EC2 instance types of the managed node group, in order of preference. */
@@ -43,12 +44,31 @@ export interface EksClusterArgs {
    * @default three m7i.large nodes, up to six, 50 GiB disks
    */
   readonly nodes?: EksNodes;
+  /**
+   * IAM roles given cluster-admin through EKS access entries (no aws-auth ConfigMap).
+   * @default [] (only the identity that created the cluster)
+   */
+  readonly adminRoleArns?: readonly string[];
+  /**
+   * Protect the cluster and its secrets' KMS key from `pulumi destroy` (`pulumi state unprotect` first).
+   * @default false
+   */
+  readonly protect?: boolean;
 }
+
+/** EKS managed add-ons the cluster runs, each at the version EKS pairs with the cluster's Kubernetes version. */
+export const eksAddons = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"] as const;
+
+/** Name of the default StorageClass: encrypted gp3, bound where the pod lands. */
+export const defaultStorageClass = "gp3";
 
 /**
  * An EKS cluster in a VPC of its own: private nodes behind one NAT gateway, secrets encrypted with
  * a KMS key of the cluster's, control-plane audit logs on, and IAM roles holding only the AWS
- * managed policies EKS requires. Exposes a Kubernetes provider for it.
+ * managed policies EKS requires. Nodes come from a launch template that requires IMDSv2 (no pod
+ * reaches the node's role) and encrypts the root volume. The managed add-ons include the EBS CSI
+ * driver, given its AWS access through EKS Pod Identity, and metrics-server for the autoscalers;
+ * an encrypted gp3 StorageClass is the default. Exposes a Kubernetes provider for it.
  */
 export class EksCluster extends pulumi.ComponentResource {
   readonly provider: k8s.Provider;
@@ -58,6 +78,10 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   /** Role of the nodes, for granting them more (such as pulls from another account's ECR). */
   readonly nodeRoleArn: pulumi.Output<string>;
+  /** The nodes' CPU architecture, which images must be built for. */
+  readonly architecture: "arm64" | "x86_64";
+  /** The default StorageClass, which volumes use unless they name another. */
+  readonly storageClass: pulumi.Output<string>;
 
   constructor(name: string, args: EksClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:cluster:EksCluster", name, {}, opts);
@@ -66,6 +90,12 @@ export class EksCluster extends pulumi.ComponentResource {
     const zoneCount = args.availabilityZones ?? 3;
     const nodes = args.nodes ?? { instanceTypes: ["m7i.large"], min: 3, desired: 3, max: 6, diskSizeGiB: 50 };
     const tags = { "flotilla:cluster": name };
+    const version = args.version ?? "1.34";
+    const arch = nodeArchitecture(nodes.instanceTypes);
+    if ("mixed" in arch) {
+      throw new pulumi.ResourceError(`nodes.instanceTypes mixes architectures (${arch.mixed.join(", ")}): a node group runs one AMI`, this);
+    }
+    const kept = { ...child, protect: args.protect ?? false };
 
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => {
       if (names.length < zoneCount) {
@@ -119,14 +149,14 @@ export class EksCluster extends pulumi.ComponentResource {
     const secretsKey = new aws.kms.Key(
       `${name}-secrets`,
       { description: `${name} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
-      child,
+      kept,
     );
 
     const cluster = new aws.eks.Cluster(
       name,
       {
         roleArn: clusterRole.arn,
-        version: args.version ?? "1.34",
+        version,
         vpcConfig: {
           subnetIds: [...privateSubnets, ...publicSubnets].map((s) => s.id),
           endpointPrivateAccess: true,
@@ -138,6 +168,36 @@ export class EksCluster extends pulumi.ComponentResource {
         enabledClusterLogTypes: ["api", "audit", "authenticator"],
         tags,
       },
+      kept,
+    );
+    // vpc-cni and kube-proxy before the nodes, which cannot become ready without a network.
+    const addon = (addonName: (typeof eksAddons)[number], extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: cluster.name,
+          addonName,
+          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: version, mostRecent: false }, child).version,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+          tags,
+          ...extra,
+        },
+        { ...child, dependsOn },
+      );
+    const networkAddons = [addon("vpc-cni"), addon("kube-proxy"), addon("eks-pod-identity-agent")];
+
+    // IMDSv2 only, one hop: containers cannot reach the instance metadata, so no pod acts as the node's role.
+    const launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-nodes`,
+      {
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [
+          { deviceName: "/dev/xvda", ebs: { volumeSize: nodes.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+        ],
+        tagSpecifications: [{ resourceType: "instance", tags }],
+        tags,
+      },
       child,
     );
     const nodeGroup = new aws.eks.NodeGroup(
@@ -147,41 +207,85 @@ export class EksCluster extends pulumi.ComponentResource {
         nodeRoleArn: nodeRole.arn,
         subnetIds: privateSubnets.map((s) => s.id),
         instanceTypes: [...nodes.instanceTypes],
-        amiType: "AL2023_x86_64_STANDARD",
-        diskSize: nodes.diskSizeGiB,
+        amiType: amiType(arch.architecture),
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
         scalingConfig: { minSize: nodes.min, desiredSize: nodes.desired, maxSize: nodes.max },
         updateConfig: { maxUnavailable: 1 },
         tags,
       },
-      { ...child, dependsOn: nodePolicies },
+      { ...child, dependsOn: [...nodePolicies, ...networkAddons] },
     );
+
+    // The EBS CSI driver's controller acts in AWS through EKS Pod Identity: a role only the
+    // Pod Identity service assumes, for this account, holding only the driver's managed policy.
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+    const ebsCsiRole = new aws.iam.Role(
+      `${name}-ebs-csi`,
+      { assumeRolePolicy: accountId.apply((id) => JSON.stringify(podIdentityTrustPolicy(id))), tags },
+      child,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsCsiRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") }, child);
+    const podAddons = [
+      addon("coredns", {}, [nodeGroup]),
+      addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [
+        nodeGroup,
+        ...networkAddons,
+      ]),
+      // Resource metrics for the services' HorizontalPodAutoscalers.
+      addon("metrics-server", {}, [nodeGroup]),
+    ];
+
+    // Cluster administrators by access entry, the API authentication mode's replacement for aws-auth.
+    const partition = aws.getPartitionOutput({}, child).partition;
+    for (const [i, principalArn] of (args.adminRoleArns ?? []).entries()) {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, child);
+      new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        {
+          clusterName: cluster.name,
+          principalArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: "cluster" },
+        },
+        { ...child, dependsOn: [entry] },
+      );
+    }
 
     this.kubeconfig = pulumi.secret(
       pulumi
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data])
         .apply(([clusterName, endpoint, ca]) => kubeconfigFor(clusterName, endpoint, ca)),
     );
-    this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...child, dependsOn: [nodeGroup] });
+    this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...child, dependsOn: [nodeGroup, ...podAddons] });
+    // EKS makes no default StorageClass since 1.30: this one is, encrypted, and binds a volume in
+    // the zone of the pod that claims it.
+    const storageClass = new k8s.storage.v1.StorageClass(
+      `${name}-${defaultStorageClass}`,
+      {
+        metadata: { name: defaultStorageClass, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+        reclaimPolicy: "Delete",
+      },
+      { parent: this, provider: this.provider },
+    );
     this.clusterName = cluster.name;
     this.vpcId = vpc.id;
     this.nodeRoleArn = nodeRole.arn;
-    this.registerOutputs({ clusterName: this.clusterName, vpcId: this.vpcId, nodeRoleArn: this.nodeRoleArn });
+    this.architecture = arch.architecture;
+    this.storageClass = storageClass.metadata.name;
+    this.registerOutputs({ clusterName: this.clusterName, vpcId: this.vpcId, nodeRoleArn: this.nodeRoleArn, storageClass: this.storageClass });
   }
 }
 
 /** The managed policies EKS nodes need: join the cluster, run the VPC CNI, pull from ECR. */
 export const nodePolicyNames = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] as const;
 
+/** An AWS managed policy's ARN, in the partition the stack deploys to (`service-role/…` where AWS puts it there). */
 function managedPolicy(policyName: string): pulumi.Output<string> {
   return aws.getPartitionOutput().partition.apply((partition) => `arn:${partition}:iam::aws:policy/${policyName}`);
-}
-
-/** A trust policy that lets one AWS service, and nothing else, assume the role. */
-export function assumeRolePolicy(service: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
-  };
 }
 
 /** Splits an IPv4 range into `count` equal subnets, each 1/16 of it: room for zones to be added. */

@@ -53,6 +53,11 @@ export interface RegistryArgs {
    * @default none
    */
   readonly password?: pulumi.Input<string>;
+  /**
+   * For `ecr`: protect the repositories, and the images deployments refer to, from `pulumi destroy`.
+   * @default false
+   */
+  readonly protect?: boolean;
 }
 
 /**
@@ -80,7 +85,7 @@ export class Registry extends pulumi.ComponentResource {
             imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? true },
             encryptionConfigurations: [{ encryptionType: "KMS" }],
           },
-          { parent: this },
+          { parent: this, protect: args.protect ?? false },
         );
         new aws.ecr.LifecyclePolicy(
           `${name}-${repo}`,
