@@ -4,11 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
-import { deployStack } from "./stack";
+import { deploy } from "./stack";
 
-const outputs = deployStack(loadConfig(), pulumi.runtime.getRootDirectory());
-
-export const namespace = outputs.namespace;
-export const services = outputs.services;
-export const kubeconfig = outputs.kubeconfig;
-export const monitoring = outputs.monitoring;
+// A cluster stack (`flotilla:scope: cluster`) makes only the cluster; app stacks reference it.
+export = deploy(loadConfig(), pulumi.runtime.getRootDirectory());

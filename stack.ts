@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { GoService } from "./components/apps/goService";
 import { EksCluster } from "./components/cluster/eksCluster";
 import { ExistingCluster } from "./components/cluster/existingCluster";
+import { ReferencedCluster } from "./components/cluster/referencedCluster";
 import { ServiceImage } from "./components/image/serviceImage";
 import { charts, chartPackagePath, type ChartSource } from "./components/charts/charts";
 import { Logging } from "./components/logging/logging";
@@ -27,6 +28,10 @@ export interface StackOutputs {
   readonly services: Record<string, { host: pulumi.Output<string>; port: pulumi.Output<number>; image: pulumi.Output<string> }>;
   /** A kubeconfig for the EKS cluster, when the stack made one; secret. */
   readonly kubeconfig?: pulumi.Output<string>;
+  /** What app stacks read through a StackReference, when the stack made an EKS cluster. */
+  readonly clusterName?: pulumi.Output<string>;
+  readonly storageClass?: pulumi.Output<string>;
+  readonly architecture?: string;
   /** Where Elasticsearch and Kibana are, for `kubectl port-forward`; absent when logging is off. */
   readonly logging?: { namespace: pulumi.Output<string>; elasticsearchService: pulumi.Output<string>; kibanaService?: pulumi.Output<string> };
   /** Where Prometheus and Grafana are, for `kubectl port-forward`; absent when monitoring is off. */
@@ -156,12 +161,34 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
   return {
     namespace: namespace.name,
     services,
-    ...(cluster instanceof EksCluster ? { kubeconfig: cluster.kubeconfig } : {}),
+    ...clusterOutputs(cluster),
     ...(logging ? { logging: { namespace: logging.namespace, elasticsearchService: logging.elasticsearchService, kibanaService: logging.kibanaService } } : {}),
     ...(monitoring
       ? { monitoring: { namespace: monitoring.namespace, prometheusService: monitoring.prometheusService, grafanaService: monitoring.grafanaService } }
       : {}),
   };
+}
+
+/** The program: the cluster stack alone (`flotilla:scope: cluster`) or the whole stack. */
+export function deploy(loaded: LoadedConfig, projectDir: string): Partial<StackOutputs> {
+  return loaded.config.scope === "cluster" ? deployCluster(loaded) : deployStack(loaded, projectDir);
+}
+
+/**
+ * The cluster stack (`flotilla:scope: cluster`): the EKS cluster alone, and the outputs app stacks
+ * read through `cluster.type: stackReference`.
+ */
+export function deployCluster({ config }: LoadedConfig): Pick<StackOutputs, "kubeconfig" | "clusterName" | "storageClass" | "architecture"> {
+  if (config.cluster.type !== "eks") {
+    throw new ConfigError([`${configNamespace}:scope: a cluster stack makes its cluster: set cluster.type eks`]);
+  }
+  return clusterOutputs(new EksCluster(pulumi.getStack(), { ...config.cluster, protect: config.environment === "prod" }));
+}
+
+function clusterOutputs(cluster: { provider: k8s.Provider }): Pick<StackOutputs, "kubeconfig" | "clusterName" | "storageClass" | "architecture"> {
+  return cluster instanceof EksCluster
+    ? { kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName, storageClass: cluster.storageClass, architecture: cluster.architecture }
+    : {};
 }
 
 /** Where the stack's charts come from; a chart directory is relative to the project. */
@@ -213,6 +240,9 @@ function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | 
   const stack = pulumi.getStack();
   if (config.cluster.type === "eks") {
     return new EksCluster(stack, { ...config.cluster, protect });
+  }
+  if (config.cluster.type === "stackReference") {
+    return new ReferencedCluster(stack, { stack: config.cluster.stack });
   }
   return new ExistingCluster(stack, { kubeconfig, kubeconfigPath: config.cluster.kubeconfigPath, context: config.cluster.context });
 }

@@ -194,6 +194,14 @@ const eksClusterSchema = z
     }
   });
 
+const stackReferenceClusterSchema = z.strictObject({
+  type: z.literal("stackReference"),
+  stack: z
+    .string()
+    .regex(/^([\w.-]+\/)?[\w.-]+\/[\w.-]+$/, "a stack name such as acme/flotilla-cluster/prod")
+    .describe("The cluster stack (`flotilla:scope: cluster`) whose kubeconfig, StorageClass and architecture this stack uses."),
+});
+
 const ecrRegistrySchema = z.strictObject({
   type: z.literal("ecr"),
   scanOnPush: z.boolean().default(true),
@@ -357,7 +365,11 @@ const imagesSchema = z
 export const stackConfigObject = z.strictObject({
   environment: z.enum(["dev", "staging", "prod"]).describe("Which profile this stack is: prod refuses image references without a digest."),
   namespace: dnsLabel.default("flotilla").describe("Namespace the services run in."),
-  cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema]),
+  cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema, stackReferenceClusterSchema]),
+  scope: z
+    .enum(["all", "cluster"])
+    .default("all")
+    .describe("`cluster`: deploy only the cluster, for app stacks to reference (`cluster.type: stackReference`); `all`: everything."),
   registry: z.discriminatedUnion("type", [ecrRegistrySchema, externalRegistrySchema]),
   images: imagesSchema,
   services: z.record(dnsLabel, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
@@ -411,8 +423,16 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
       });
     }
   }
-  if (config.registry.type === "ecr" && config.cluster.type !== "eks") {
-    ctx.addIssue({ code: "custom", path: ["registry", "type"], input: "ecr", message: "ecr needs cluster.type eks (the nodes pull with their IAM role)" });
+  if (config.registry.type === "ecr" && config.cluster.type === "existing") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["registry", "type"],
+      input: "ecr",
+      message: "ecr needs cluster.type eks or a stackReference to an EKS cluster stack (the nodes pull with their IAM role)",
+    });
+  }
+  if (config.scope === "cluster" && config.cluster.type !== "eks") {
+    ctx.addIssue({ code: "custom", path: ["scope"], input: "cluster", message: "a cluster stack makes its cluster: set cluster.type eks" });
   }
   if (config.monitoring.enabled && config.monitoring.grafana.adminPassword === undefined) {
     ctx.addIssue({

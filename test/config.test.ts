@@ -58,7 +58,7 @@ describe("config contract", () => {
     ["an unknown service field", (c) => (c.services.gateway.portt = 1), "flotilla:services.gateway.portt: unknown key; allowed here: main, build, image"],
     ["an unknown environment", (c) => (c.environment = "qa"), 'flotilla:environment: must be one of: dev, staging, prod; given "qa"'],
     ["a missing environment", (c) => delete c.environment, "flotilla:environment: is required, must be one of: dev, staging, prod"],
-    ["an unknown cluster type", (c) => (c.cluster = { type: "kind" }), 'flotilla:cluster.type: must be one of: existing, eks; given "kind"'],
+    ["an unknown cluster type", (c) => (c.cluster = { type: "kind" }), 'flotilla:cluster.type: must be one of: existing, eks, stackReference; given "kind"'],
     [
       "autoscaling max below min",
       (c) => (c.services.gateway.autoscaling = { min: 4, max: 2 }),

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../config/load";
-import { deployStack, type StackOutputs } from "../stack";
+import { deploy, type StackOutputs } from "../stack";
 
 export const projectDir = path.resolve(__dirname, "..");
 
@@ -46,7 +46,7 @@ export const registeredByLastRun = (): readonly Registered[] => lastRegistered;
 
 export interface ProgramRun {
   readonly resources: Registered[];
-  readonly outputs: StackOutputs;
+  readonly outputs: Partial<StackOutputs>;
   /** Resolved values of the stack outputs, with secrets unwrapped. */
   readonly values: Record<string, unknown>;
   /** Which stack outputs are secret. */
@@ -89,6 +89,11 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         if (args.type === "aws:ecr/repository:Repository") {
           state.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${String(args.inputs.name)}`;
           state.registryId = "123456789012";
+        }
+        if (args.type === "pulumi:pulumi:StackReference") {
+          // A cluster stack's outputs, as `flotilla:scope: cluster` exports them.
+          state.outputs = { kubeconfig: '{"apiVersion":"v1","kind":"Config"}', clusterName: "cluster", storageClass: "gp3", architecture: "arm64" };
+          state.secretOutputNames = ["kubeconfig"];
         }
         if (args.type === "aws:iam/role:Role") {
           state.arn = `arn:aws:iam::123456789012:role/${args.name}`;
@@ -139,7 +144,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `flotilla:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
   );
   pulumi.runtime.setAllConfig(raw, secretKeys);
-  const outputs = deployStack(loadConfig(), projectDir);
+  const outputs = deploy(loadConfig(), projectDir);
   const { values, secretOutputs } = await resolveOutputs(outputs);
   await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return {
@@ -158,7 +163,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   };
 }
 
-async function resolveOutputs(outputs: StackOutputs): Promise<{ values: Record<string, unknown>; secretOutputs: Set<string> }> {
+async function resolveOutputs(outputs: Partial<StackOutputs>): Promise<{ values: Record<string, unknown>; secretOutputs: Set<string> }> {
   const values: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   for (const [key, value] of Object.entries(outputs)) {

@@ -154,3 +154,31 @@ describe("eks helpers", () => {
     expect(vpcCidrProblems(cidr, zones)).toEqual(problems);
   });
 });
+
+describe("a cluster stack and an app stack apart", () => {
+  it("deploys the cluster alone with scope cluster, exporting what app stacks read", async () => {
+    const run = await runStack("prod", (config) => (config["flotilla:scope"] = "cluster"));
+    expect(run.ofType("aws:eks/cluster:Cluster")).toHaveLength(1);
+    expect(run.resources.filter((r) => r.type.startsWith("flotilla:") && !r.type.startsWith("flotilla:cluster:"))).toEqual([]);
+    expect(run.ofType("aws:ecr/repository:Repository")).toEqual([]);
+    expect(Object.keys(run.values).sort()).toEqual(["architecture", "clusterName", "kubeconfig", "storageClass"]);
+    expect(run.values).toMatchObject({ storageClass: "gp3", architecture: "x86_64" });
+    expect(run.secretOutputs).toEqual(new Set(["kubeconfig"]));
+  });
+
+  it("takes the app stack's cluster from the cluster stack's outputs, making no AWS cluster resource", async () => {
+    const run = await runStack("prod", (config) => (config["flotilla:cluster"] = { type: "stackReference", stack: "acme/flotilla-cluster/prod" }));
+    expect(run.one("pulumi:pulumi:StackReference", "prod-cluster").inputs.name).toBe("acme/flotilla-cluster/prod");
+    expect(run.resources.filter((r) => r.type.startsWith("aws:eks") || r.type.startsWith("aws:ec2"))).toEqual([]);
+    const provider = run.one("pulumi:providers:kubernetes", "prod").inputs;
+    expect(provider.kubeconfig).toBeDefined();
+    // Still ECR: the referenced cluster is EKS, whose nodes pull with their role.
+    expect(run.ofType("aws:ecr/repository:Repository")).toHaveLength(3);
+  });
+
+  it("refuses a cluster stack whose cluster it does not make", async () => {
+    const run = runStack("dev", (config) => (config["flotilla:scope"] = "cluster"));
+    await expect(run).rejects.toThrow(/flotilla:scope: a cluster stack makes its cluster: set cluster\.type eks/);
+    expect(registeredByLastRun()).toEqual([]);
+  });
+});
