@@ -5,6 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { GoService } from "./components/apps/goService";
 import { EksCluster } from "./components/cluster/eksCluster";
@@ -218,6 +219,12 @@ export function checkSources(config: StackConfig, projectDir: string): void {
       .filter(([, file, kind]) => !isKind(file, kind === "a directory" ? "directory" : "file"))
       .map(([at, file, kind]) => `${at}: ${file} is not ${kind}`);
   });
+  if (config.cluster.type === "existing" && config.cluster.kubeconfigPath !== undefined) {
+    const file = path.resolve(projectDir, config.cluster.kubeconfigPath.replace(/^~(?=\/)/, os.homedir()));
+    if (!isKind(file, "file")) {
+      problems.push(`${configNamespace}:cluster.kubeconfigPath: ${file} is not a file`);
+    }
+  }
   if (config.charts.directory !== undefined) {
     const directory = path.resolve(projectDir, config.charts.directory);
     for (const ref of Object.values(charts)) {

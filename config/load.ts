@@ -22,9 +22,15 @@ export interface LoadedConfig {
 export function loadConfig(): LoadedConfig {
   const raw: Record<string, string> = {};
   const secretKeys = new Set<string>();
+  const misspelt: string[] = [];
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
     const separator = fullKey.indexOf(":");
-    if (fullKey.slice(0, separator) === configNamespace) {
+    const namespace = fullKey.slice(0, separator);
+    if (namespace !== configNamespace && editDistance(namespace.toLowerCase(), configNamespace) <= 2) {
+      // Pulumi hands keys of any namespace to the program and ignores them: a typo would silently drop the setting.
+      misspelt.push(`${fullKey}: unknown config namespace "${namespace}"; did you mean ${configNamespace}:${fullKey.slice(separator + 1)}?`);
+    }
+    if (namespace === configNamespace) {
       const key = fullKey.slice(separator + 1);
       raw[key] = value;
       if (isSecretKey(fullKey)) {
@@ -32,7 +38,23 @@ export function loadConfig(): LoadedConfig {
       }
     }
   }
+  if (misspelt.length > 0) {
+    throw new ConfigError(misspelt);
+  }
   return parseConfig(raw, secretKeys);
+}
+
+/** Levenshtein distance, for names a typo away from each other. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 /**

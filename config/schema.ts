@@ -5,24 +5,48 @@
  */
 import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
-import { goServiceDefaults } from "../components/apps/goService";
+import { addressVariable, goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
 import { imagePlatform, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
-import { bytesPattern, cpuPattern, quantityValue } from "./quantities";
+import { bytesProblem, cpuProblem, quantityValue } from "./quantities";
 
 const dnsLabel = z
   .string()
   .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63 characters");
 const port = z.number().int().min(1024, "an unprivileged port, 1024 to 65535").max(65535);
-const cpu = z.string().regex(cpuPattern, "a CPU quantity such as 100m or 0.5");
-const bytes = z.string().regex(bytesPattern, "a byte quantity such as 128Mi or 1Gi");
+/** A string that must pass `problem`, whose answer is the issue's message. */
+const checked = (problem: (text: string) => string | undefined) =>
+  z.string().superRefine((text, ctx) => {
+    const message = problem(text);
+    if (message !== undefined) {
+      ctx.addIssue({ code: "custom", input: text, message });
+    }
+  });
+const cpu = checked(cpuProblem);
+const bytes = checked(bytesProblem);
 const duration = z.string().regex(/^[0-9]+(ms|s|m|h|d|w|y)$/, "a duration such as 30s, 15d or 4w");
 const cidr = z
   .string()
   .regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:[0-9]|[12]\d|3[0-2])$/, "an IPv4 CIDR such as 10.0.0.0/16");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name in upper case, such as LOG_LEVEL");
+
+/**
+ * Namespaces the app's namespace must not be: the cluster's own (labelling them "restricted"
+ * with a default-deny policy would break cluster DNS), and those the stack's other parts own.
+ */
+export const reservedNamespaces = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  monitoringDefaults.namespace,
+  monitoringDefaults.nodeExporterNamespace,
+  loggingDefaults.namespace,
+  loggingDefaults.agentNamespace,
+  loggingDefaults.operatorNamespace,
+] as const;
 
 /** Names the platform sets on every service; a service's `env` may not override them. */
 export const reservedEnvNames = ["LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTDOWN_TIMEOUT", "SERVICE_NAME", "ENVIRONMENT"] as const;
@@ -43,9 +67,9 @@ export const resourcesSchema = (defaults: Resources) =>
     .prefault({})
     .superRefine((resources, ctx) => {
       for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-        const pattern = key === "cpu" ? cpuPattern : bytesPattern;
+        const problem = key === "cpu" ? cpuProblem : bytesProblem;
         // A malformed quantity has its own issue already; it cannot be compared.
-        if (!pattern.test(resources.requests[key]) || !pattern.test(resources.limits[key])) {
+        if (problem(resources.requests[key]) !== undefined || problem(resources.limits[key]) !== undefined) {
           continue;
         }
         if (quantityValue(resources.requests[key]) > quantityValue(resources.limits[key])) {
@@ -79,7 +103,13 @@ const buildSchema = z
     dockerfile: z.string().min(1).default("Dockerfile").describe("Dockerfile, relative to the context."),
     target: z.string().optional().describe("Stage to build; the last stage when unset."),
     args: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a build argument name"), z.string())
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a build argument name")
+          .refine((name) => name !== "SERVICE", "SERVICE is the platform's: it names the main package, set with `main`"),
+        z.string().min(1, "must not be empty (an empty base image makes an empty FROM)"),
+      )
       .default({})
       .describe("Extra build arguments, such as base images for an air-gapped registry."),
   })
@@ -364,7 +394,12 @@ const imagesSchema = z
 /** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
 export const stackConfigObject = z.strictObject({
   environment: z.enum(["dev", "staging", "prod"]).describe("Which profile this stack is: prod refuses image references without a digest."),
-  namespace: dnsLabel.default("flotilla").describe("Namespace the services run in."),
+  namespace: dnsLabel
+    .refine((name) => !(reservedNamespaces as readonly string[]).includes(name), {
+      message: `must not be a namespace the cluster or the stack's monitoring and logging own (${reservedNamespaces.join(", ")})`,
+    })
+    .default("flotilla")
+    .describe("Namespace the services run in."),
   cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema, stackReferenceClusterSchema]),
   scope: z
     .enum(["all", "cluster"])
@@ -403,9 +438,41 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
     if (service.replicas !== undefined && service.autoscaling !== undefined) {
       ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });
     }
+    const calleeVariables = new Map(service.calls.map((callee) => [addressVariable(callee), callee]));
     for (const key of Object.keys(service.env)) {
       if ((reservedEnvNames as readonly string[]).includes(key)) {
         ctx.addIssue({ code: "custom", path: at("env", key), input: key, message: `is set by the platform; reserved: ${reservedEnvNames.join(", ")}` });
+      } else if (calleeVariables.has(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: at("env", key),
+          input: key,
+          message: `is set from calls (the address of ${calleeVariables.get(key)}); remove it here`,
+        });
+      }
+    }
+    service.calls.forEach((callee, i) => {
+      if ((reservedEnvNames as readonly string[]).includes(addressVariable(callee))) {
+        ctx.addIssue({
+          code: "custom",
+          path: at("calls", i),
+          input: callee,
+          message: `its address would be ${addressVariable(callee)}, a platform variable: rename the service ${callee}`,
+        });
+      }
+    });
+    if (service.autoscaling !== undefined && cpuProblem(service.resources.requests.cpu) === undefined && quantityValue(service.resources.requests.cpu) === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("resources", "requests", "cpu"),
+        input: service.resources.requests.cpu,
+        message: "must be above 0 with autoscaling: utilisation is a share of the request",
+      });
+    }
+    for (const kind of ["requests", "limits"] as const) {
+      const memory = service.resources[kind].memory;
+      if (bytesProblem(memory) === undefined && quantityValue(memory) === 0) {
+        ctx.addIssue({ code: "custom", path: at("resources", kind, "memory"), input: memory, message: "must be above 0: no process runs in no memory" });
       }
     }
     if (config.environment === "prod" && service.image !== undefined && !service.image.includes("@sha256:")) {
@@ -462,7 +529,7 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
   const esMemory = config.logging.elasticsearch.resources.limits.memory;
   if (
     /^[0-9]+[mg]$/.test(config.logging.elasticsearch.heap) &&
-    bytesPattern.test(esMemory) &&
+    bytesProblem(esMemory) === undefined &&
     heapBytes(config.logging.elasticsearch.heap) * 2 > quantityValue(esMemory)
   ) {
     ctx.addIssue({

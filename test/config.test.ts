@@ -76,7 +76,7 @@ describe("config contract", () => {
     [
       "a malformed CPU quantity",
       (c) => (c.services.users.resources = { limits: { cpu: "1 core" } }),
-      "flotilla:services.users.resources.limits.cpu: a CPU quantity such as 100m or 0.5",
+      "flotilla:services.users.resources.limits.cpu: a CPU quantity such as 100m, 0.5 or 2",
     ],
     [
       "a request above its limit",

@@ -1,6 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Callee, serviceNetworkPolicy } from "./networkPolicy";
+
+/** The variable a caller gets with a callee's address: `users-api` → `USERS_API_ADDR`. */
+export const addressVariable = (callee: string) => `${callee.toUpperCase().replace(/-/g, "_")}_ADDR`;
 import {
   httpProbes,
   type Resources,
@@ -267,7 +270,7 @@ export function serviceEnv(opts: {
   environment: string;
   env: Readonly<Record<string, string>>;
 }): Record<string, string> {
-  const addresses = Object.fromEntries(opts.calls.map((c) => [`${c.name.toUpperCase().replace(/-/g, "_")}_ADDR`, `${c.name}:${c.port}`]));
+  const addresses = Object.fromEntries(opts.calls.map((c) => [addressVariable(c.name), `${c.name}:${c.port}`]));
   return {
     ...opts.env,
     ...addresses,
