@@ -2,6 +2,7 @@
  * The Flotilla stack: validated config in, cluster, registry, images and services out. `index.ts`
  * runs it for `pulumi up`; tests and the benchmark run it under mocks with any config.
  */
+import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
@@ -171,8 +172,25 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
 }
 
 /** The program: the cluster stack alone (`flotilla:scope: cluster`) or the whole stack. */
-export function deploy(loaded: LoadedConfig, projectDir: string): Partial<StackOutputs> {
+export async function deploy(loaded: LoadedConfig, projectDir: string): Promise<Partial<StackOutputs>> {
+  await checkRegion(loaded.config);
   return loaded.config.scope === "cluster" ? deployCluster(loaded) : deployStack(loaded, projectDir);
+}
+
+/**
+ * Refuses, before anything is registered, an EKS cluster spread over more availability zones
+ * than its region has: AWS is asked first (an invoke registers nothing).
+ */
+async function checkRegion(config: StackConfig): Promise<void> {
+  if (config.cluster.type !== "eks") {
+    return;
+  }
+  const { names } = await aws.getAvailabilityZones({ state: "available" });
+  if (names.length < config.cluster.availabilityZones) {
+    throw new ConfigError([
+      `${configNamespace}:cluster.availabilityZones: the region has ${names.length} available zones (${names.join(", ")}); ${config.cluster.availabilityZones} were asked for`,
+    ]);
+  }
 }
 
 /**
@@ -219,6 +237,13 @@ export function checkSources(config: StackConfig, projectDir: string): void {
       .filter(([, file, kind]) => !isKind(file, kind === "a directory" ? "directory" : "file"))
       .map(([at, file, kind]) => `${at}: ${file} is not ${kind}`);
   });
+  const building =
+    Object.values(config.services).some((service) => service.image === undefined) || (config.logging.enabled && config.logging.setupImage === undefined);
+  if (building && config.images.builder === "classic" && config.images.platform !== hostPlatform()) {
+    problems.push(
+      `${configNamespace}:images.platform: the classic builder builds only this machine's platform (${hostPlatform()}), not ${config.images.platform}: use images.builder buildkit, or prebuilt images`,
+    );
+  }
   if (config.cluster.type === "existing" && config.cluster.kubeconfigPath !== undefined) {
     const file = path.resolve(projectDir, config.cluster.kubeconfigPath.replace(/^~(?=\/)/, os.homedir()));
     if (!isKind(file, "file")) {
@@ -236,6 +261,11 @@ export function checkSources(config: StackConfig, projectDir: string): void {
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
+}
+
+/** The image platform of the machine the program runs on, which is all the classic builder makes. */
+export function hostPlatform(): string {
+  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
 }
 
 function isKind(file: string, kind: "file" | "directory"): boolean {

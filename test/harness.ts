@@ -144,7 +144,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `flotilla:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
   );
   pulumi.runtime.setAllConfig(raw, secretKeys);
-  const outputs = deploy(loadConfig(), projectDir);
+  const outputs = await deploy(loadConfig(), projectDir);
   const { values, secretOutputs } = await resolveOutputs(outputs);
   await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return {

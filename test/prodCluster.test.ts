@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { amiType, instanceArchitecture, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ConfigError } from "../config/errors";
+import { hostPlatform } from "../stack";
 import { registeredByLastRun, runStack } from "./harness";
 
 const ADDON = "aws:eks/addon:Addon";
@@ -108,6 +109,22 @@ describe("cluster shapes refused before anything is registered", () => {
     ],
     ["amd64 images for Graviton nodes", (c) => (c.nodes.instanceTypes = ["m7g.large"]), /flotilla:images\.platform: must be linux\/arm64/],
     ["an admin that is not a role ARN", (c) => (c.adminRoleArns = ["admin"]), /flotilla:cluster\.adminRoleArns\[0\]: an IAM role ARN/],
+    [
+      "more zones than the region has",
+      (c) => (c.availabilityZones = 4),
+      /flotilla:cluster\.availabilityZones: the region has 3 available zones \(eu-west-1a, eu-west-1b, eu-west-1c\); 4 were asked for/,
+    ],
+    [
+      "a foreign platform for the classic builder",
+      (c, config) => {
+        // Whatever this machine is, the other architecture.
+        const foreign =
+          hostPlatform() === "linux/amd64" ? { platform: "linux/arm64", nodes: ["m7g.large"] } : { platform: "linux/amd64", nodes: ["m7i.large"] };
+        c.nodes.instanceTypes = foreign.nodes;
+        config["flotilla:images"] = { platform: foreign.platform, builder: "classic" };
+      },
+      /flotilla:images\.platform: the classic builder builds only this machine's platform/,
+    ],
   ];
 
   it.each(cases)("refuses %s", async (_name, change, message) => {

@@ -97,12 +97,8 @@ export class EksCluster extends pulumi.ComponentResource {
     }
     const kept = { ...child, protect: args.protect ?? false };
 
-    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => {
-      if (names.length < zoneCount) {
-        throw new Error(`${name}: the region has ${names.length} availability zones; ${zoneCount} were asked for`);
-      }
-      return names.slice(0, zoneCount);
-    });
+    // The stack checks the region has enough zones before registering anything (stack.ts).
+    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => names.slice(0, zoneCount));
     const vpc = new aws.ec2.Vpc(name, { cidrBlock: vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: name } }, child);
     const gateway = new aws.ec2.InternetGateway(name, { vpcId: vpc.id, tags }, child);
     const cidrs = subnetCidrs(vpcCidr, zoneCount * 2);
