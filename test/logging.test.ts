@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import logContract from "../components/logging/logFields.json";
 import { fluentBitConfig, indexTemplate, setupRequests } from "../components/logging/pipeline";
 import { runStack, testCollectorPassword, testGrafanaPassword } from "./harness";
+import { secretSignatureKey } from "./manifests";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch";
 const KIBANA = "kubernetes:kibana.k8s.elastic.co/v1:Kibana";
 const SECRET = "kubernetes:core/v1:Secret";
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
 
 describe.each(["dev", "prod"] as const)("logging in the %s stack", async (stack) => {
   const run = await runStack(stack);

@@ -4,15 +4,15 @@
  */
 import type { ProgramRun } from "./harness";
 
+/** The key by which Pulumi's wire form marks a secret value (`{[key]: signature, value}`). */
+export const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+
 export interface KubernetesObject {
   apiVersion: string;
   kind: string;
   metadata: { name?: string; namespace?: string; labels?: Record<string, string> };
   [field: string]: unknown;
 }
-
-/** How Pulumi's mocks hand over a secret input: the value behind a signature key. */
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
 
 /**
  * Objects of every `kubernetes:` resource that is one object (a Helm chart is a component, not an

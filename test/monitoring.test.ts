@@ -7,12 +7,12 @@ import { monitoringDefaults } from "../components/monitoring/defaults";
 import { retentionSize } from "../components/monitoring/monitoring";
 import { ConfigError } from "../config/errors";
 import { projectDir, registeredByLastRun, runStack, testGrafanaPassword } from "./harness";
+import { secretSignatureKey } from "./manifests";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const CUSTOM = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 const RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
 
 describe.each(["dev", "prod"] as const)("monitoring in the %s stack", async (stack) => {
   const run = await runStack(stack);

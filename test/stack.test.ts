@@ -2,12 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
 import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
+import { secretSignatureKey } from "./manifests";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
 const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Every pod the stack runs must pass the Pod Security Standard "restricted", and more. */
