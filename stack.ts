@@ -22,7 +22,7 @@ import { AppNamespace } from "./components/namespace/appNamespace";
 import { Registry } from "./components/registry/registry";
 import { ConfigError } from "./config/errors";
 import { configNamespace, type LoadedConfig } from "./config/load";
-import type { ServiceConfig, StackConfig } from "./config/schema";
+import { buildSchema, type ServiceConfig, type StackConfig } from "./config/schema";
 
 export interface StackOutputs {
   readonly namespace: pulumi.Output<string>;
@@ -76,9 +76,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
 
   const serviceNames = Object.keys(config.services);
   // The logsetup Job's image is built like a service's, from the same Dockerfile.
-  const setupImage = config.logging.enabled
-    ? { image: config.logging.setupImage, build: { context: "services", dockerfile: "Dockerfile", args: {} } }
-    : undefined;
+  const setupImage = config.logging.enabled ? { image: config.logging.setupImage, build: buildSchema.parse({}) } : undefined;
   const toBuild = [
     ...serviceNames.filter((name) => config.services[name]?.image === undefined),
     ...(setupImage && setupImage.image === undefined ? [logSetupName] : []),

@@ -97,7 +97,7 @@ const autoscalingSchema = z
   })
   .refine((a) => a.min <= a.max, { message: "min must not exceed max", path: ["max"] });
 
-const buildSchema = z
+export const buildSchema = z
   .strictObject({
     context: z.string().min(1).default("services").describe("Build context, relative to the project directory."),
     dockerfile: z.string().min(1).default("Dockerfile").describe("Dockerfile, relative to the context."),

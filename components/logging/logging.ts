@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { charts, type ChartSource, chartSource } from "../charts/charts";
-import { AppNamespace, podSecurityLabels } from "../namespace/appNamespace";
+import { AppNamespace } from "../namespace/appNamespace";
 import { loggingDefaults } from "./defaults";
 import { loggingNetworkPolicies } from "./networkPolicies";
 import { bufferPath, collectorPasswordEnv, dataStreamPattern, fluentBitConfig, setupRequests } from "./pipeline";
@@ -106,28 +106,21 @@ export class Logging extends pulumi.ComponentResource {
       throw new pulumi.ResourceError("appNamespaces must name at least one namespace whose logs to collect", this);
     }
 
-    const namespace = (suffix: string, namespaceName: string, level: "restricted" | "privileged") =>
-      new k8s.core.v1.Namespace(
-        `${name}-${suffix}`,
-        { metadata: { name: namespaceName, labels: { ...standardLabels(namespaceName, "logging"), ...podSecurityLabels(level) } } },
-        child,
-      );
-    const operatorNamespace = namespace("operator-namespace", loggingDefaults.operatorNamespace, "restricted");
+    const namespace = (suffix: string, namespaceName: string, podSecurity: "restricted" | "privileged", defaultDeny: boolean) =>
+      new AppNamespace(`${name}-${suffix}`, { namespaceName, podSecurity, defaultDeny, labels: standardLabels(namespaceName, "logging") }, child);
+    // The operator's chart brings its own (optional) policies; its namespace is not closed here.
+    const operatorNamespace = namespace("operator-namespace", loggingDefaults.operatorNamespace, "restricted", false);
     // "restricted", and closed by default: the policies below open what the pipeline needs.
-    const logsNamespace = new AppNamespace(
-      `${name}-namespace`,
-      { namespaceName: loggingDefaults.namespace, labels: standardLabels(loggingDefaults.namespace, "logging") },
-      child,
-    );
+    const logsNamespace = namespace("namespace", loggingDefaults.namespace, "restricted", true);
     // Fluent Bit reads /var/log through hostPath, which only "privileged" admits.
-    const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, "privileged");
+    const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, "privileged", false);
 
     const operator = new k8s.helm.v4.Chart(
       `${name}-eck-operator`,
       {
         ...chartSource(charts.eckOperator, args.chartSource),
         name: "eck-operator",
-        namespace: operatorNamespace.metadata.name,
+        namespace: operatorNamespace.name,
         values: {
           installCRDs: true,
           // Least privilege: the operator acts in the logging namespace only.
@@ -233,12 +226,12 @@ export class Logging extends pulumi.ComponentResource {
     const collectorCa = new k8s.core.v1.Secret(
       `${name}-collector-ca`,
       {
-        metadata: { namespace: agentNamespace.metadata.name, labels: labels("collector") },
+        metadata: { namespace: agentNamespace.name, labels: labels("collector") },
         data: { "ca.crt": eckCa.data.apply(caCertificate) },
       },
       child,
     );
-    const collectorPassword = collectorSecret("collector-password", agentNamespace.metadata.name, {});
+    const collectorPassword = collectorSecret("collector-password", agentNamespace.name, {});
 
     const pipeline = {
       namespaces: args.appNamespaces,
@@ -255,7 +248,7 @@ export class Logging extends pulumi.ComponentResource {
       {
         ...chartSource(charts.fluentBit, args.chartSource),
         name: "fluent-bit",
-        namespace: agentNamespace.metadata.name,
+        namespace: agentNamespace.name,
         values: fluentBitValues(pipeline, collectorCa.metadata.name, collectorPassword.metadata.name),
       },
       child,

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
 import { charts, type ChartSource, chartSource } from "../charts/charts";
-import { podSecurityLabels } from "../namespace/appNamespace";
+import { AppNamespace } from "../namespace/appNamespace";
 import { overviewDashboard } from "./dashboards";
 import { monitoringDefaults } from "./defaults";
 import { dashboardConfigMap } from "./serviceMonitoring";
@@ -96,21 +96,15 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     // No default-deny policy here: the chart's pods talk to the API server and to every
     // service's operations port, which each service's own policy already restricts.
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: namespaceName, labels: { ...podSecurityLabels("restricted"), ...standardLabels(namespaceName, "monitoring") } } },
-      child,
-    );
-    const nodeNamespace = new k8s.core.v1.Namespace(
-      `${name}-node-namespace`,
-      { metadata: { name: nodeNamespaceName, labels: { ...podSecurityLabels("privileged"), ...standardLabels(nodeNamespaceName, "monitoring") } } },
-      child,
-    );
+    const monitoringNamespace = (suffix: string, namespaceName: string, podSecurity: "restricted" | "privileged") =>
+      new AppNamespace(`${name}-${suffix}`, { namespaceName, podSecurity, defaultDeny: false, labels: standardLabels(namespaceName, "monitoring") }, child);
+    const namespace = monitoringNamespace("namespace", namespaceName, "restricted");
+    const nodeNamespace = monitoringNamespace("node-namespace", nodeNamespaceName, "privileged");
 
     const grafanaAdmin = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
       {
-        metadata: { namespace: namespace.metadata.name, labels: standardLabels("grafana", "monitoring") },
+        metadata: { namespace: namespace.name, labels: standardLabels("grafana", "monitoring") },
         type: "Opaque",
         stringData: { "admin-user": "admin", "admin-password": pulumi.secret(args.grafanaAdminPassword) },
       },
@@ -123,11 +117,11 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         ...chartSource(charts.kubePrometheusStack, args.chartSource),
         name: releaseName,
-        namespace: namespace.metadata.name,
+        namespace: namespace.name,
         values: kubePrometheusStackValues({
           fullname: releaseName,
           namespace: namespaceName,
-          nodeExporterNamespace: nodeNamespace.metadata.name,
+          nodeExporterNamespace: nodeNamespace.name,
           grafanaAdminSecret: grafanaAdmin.metadata.name,
           scrapeInterval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval,
           retention: args.retention ?? monitoringDefaults.retention,
@@ -142,16 +136,10 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     for (const appNamespace of args.appNamespaces ?? []) {
-      dashboardConfigMap(
-        `${name}-${appNamespace}-overview`,
-        namespace.metadata.name,
-        overviewDashboard(appNamespace),
-        standardLabels("grafana", "monitoring"),
-        child,
-      );
+      dashboardConfigMap(`${name}-${appNamespace}-overview`, namespace.name, overviewDashboard(appNamespace), standardLabels("grafana", "monitoring"), child);
     }
 
-    this.namespace = namespace.metadata.name;
+    this.namespace = namespace.name;
     this.prometheusName = chart.resources.apply(() => `${releaseName}-prometheus`);
     this.prometheusService = chart.resources.apply(() => `${releaseName}-prometheus`);
     this.grafanaService = chart.resources.apply(() => `${releaseName}-grafana`);

@@ -18,6 +18,12 @@ export interface AppNamespaceArgs {
    * @default {}
    */
   readonly labels?: Record<string, string>;
+  /**
+   * Deny all traffic to and from the namespace's pods unless another policy allows it. Off only
+   * for namespaces of third-party charts that bring no policies of their own.
+   * @default true
+   */
+  readonly defaultDeny?: boolean;
 }
 
 /**
@@ -40,14 +46,16 @@ export class AppNamespace extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-default-deny`,
-      {
-        metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: standardLabels("default-deny", "namespace") },
-        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-      },
-      { parent: this },
-    );
+    if (args.defaultDeny ?? true) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-default-deny`,
+        {
+          metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: standardLabels("default-deny", "namespace") },
+          spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        },
+        { parent: this },
+      );
+    }
     this.name = namespace.metadata.name;
     this.registerOutputs({ name: this.name });
   }
