@@ -5,6 +5,7 @@
 export { GoService, type GoServiceArgs, goServiceDefaults, serviceEnv } from "./apps/goService";
 export { type Callee, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
 export * as podSpec from "./apps/podSpec";
+export { eksAddons, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./cluster/addonVersions";
 export { EksCluster, type EksClusterArgs, type EksNodes } from "./cluster/eksCluster";
 export { ExistingCluster, type ExistingClusterArgs } from "./cluster/existingCluster";
 export { buildContextHash } from "./image/contextHash";

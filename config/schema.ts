@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
 import { addressVariable, goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
+import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
 import { imagePlatform, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
@@ -170,10 +171,13 @@ const eksClusterSchema = z
   .strictObject({
     type: z.literal("eks"),
     version: z
-      .string()
-      .regex(/^1\.(3[0-9])$/, "a Kubernetes minor version from 1.30, such as 1.34")
-      .default("1.34")
-      .describe("Kubernetes minor version."),
+      .enum(kubernetesVersions, { error: `a Kubernetes minor version with pinned add-ons: ${kubernetesVersions.join(", ")}` })
+      .default(defaultKubernetesVersion)
+      .describe("Kubernetes minor version; add-on versions are pinned for each one allowed."),
+    addonVersions: z
+      .partialRecord(z.enum(eksAddons), z.string().regex(/^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$/, "an EKS add-on version such as v1.20.1-eksbuild.3"))
+      .optional()
+      .describe("Add-on versions replacing the pinned ones, such as a newer build to try before Flotilla pins it."),
     vpcCidr: cidr.default("10.0.0.0/16").describe("Address range of the cluster's VPC."),
     availabilityZones: z.number().int().min(2).max(6).default(3).describe("Availability zones to spread subnets and nodes over."),
     endpointPublicAccess: z.boolean().default(false).describe("Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`)."),

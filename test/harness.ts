@@ -123,9 +123,6 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
             return { partition: "aws" };
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "AIDAEXAMPLE" };
-          case "aws:eks/getAddonVersion:getAddonVersion":
-            // EKS's default version of the add-on for that Kubernetes version, as the API names them.
-            return { ...args.inputs, version: `v1.0.0-eksbuild.${String(args.inputs.kubernetesVersion).replace(".", "")}` };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { proxyEndpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", userName: "AWS", password: "token" };
           case "docker:index/getRegistryImage:getRegistryImage":

@@ -3,6 +3,7 @@
  * the properties that make it safe, and the config refusals of the cluster's shape.
  */
 import { describe, expect, it } from "vitest";
+import { addonVersionProblems, defaultKubernetesVersion, eksAddons, kubernetesVersions, pinnedAddonVersions } from "../components/cluster/addonVersions";
 import { amiType, instanceArchitecture, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ConfigError } from "../config/errors";
 import { hostPlatform } from "../stack";
@@ -25,11 +26,15 @@ describe("the prod cluster", async () => {
     expect(nodes.amiType).toBe("AL2023_x86_64_STANDARD");
   });
 
-  it("runs the core add-ons, the Pod Identity agent, the EBS CSI driver and metrics-server, each at EKS's version for 1.34", () => {
-    const addons = run.ofType(ADDON).map((a) => [a.inputs.addonName, a.inputs.addonVersion]);
-    expect(addons.sort()).toEqual(
-      ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"].map((name) => [name, "v1.0.0-eksbuild.134"]),
-    );
+  it("runs the core add-ons, the Pod Identity agent, the EBS CSI driver and metrics-server, each at the version pinned for 1.34", () => {
+    const addons = Object.fromEntries(run.ofType(ADDON).map((a) => [a.inputs.addonName, a.inputs.addonVersion]));
+    expect(addons).toEqual(pinnedAddonVersions["1.34"]);
+    expect(Object.keys(addons).sort()).toEqual([...eksAddons].sort());
+  });
+
+  it("pins kube-proxy to the control plane's minor version in every row of the add-on table", () => {
+    expect(addonVersionProblems()).toEqual([]);
+    expect(kubernetesVersions).toContain(defaultKubernetesVersion);
   });
 
   it("gives the EBS CSI driver its own role through Pod Identity, trusted only by that service for this account", () => {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { defaultKubernetesVersion, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./addonVersions";
 import { amiType, assumeRolePolicy, nodeArchitecture, podIdentityTrustPolicy } from "./eksParts";
 
 export interface EksNodes {
@@ -15,10 +16,15 @@ export interface EksNodes {
 
 export interface EksClusterArgs {
   /**
-   * Kubernetes minor version.
+   * Kubernetes minor version; one of those with pinned add-on versions (`addonVersions.ts`).
    * @default "1.34"
    */
-  readonly version?: string;
+  readonly version?: KubernetesVersion;
+  /**
+   * Add-on versions that replace the pinned ones, for trying a newer build before the table has it.
+   * @default the versions pinned for `version`
+   */
+  readonly addonVersions?: Partial<Record<EksAddon, string>>;
   /**
    * Address range of the VPC; subnets are carved from it, one public and one private per zone.
    * @default "10.0.0.0/16"
@@ -56,9 +62,6 @@ export interface EksClusterArgs {
   readonly protect?: boolean;
 }
 
-/** EKS managed add-ons the cluster runs, each at the version EKS pairs with the cluster's Kubernetes version. */
-export const eksAddons = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"] as const;
-
 /** Name of the default StorageClass: encrypted gp3, bound where the pod lands. */
 export const defaultStorageClass = "gp3";
 
@@ -90,7 +93,8 @@ export class EksCluster extends pulumi.ComponentResource {
     const zoneCount = args.availabilityZones ?? 3;
     const nodes = args.nodes ?? { instanceTypes: ["m7i.large"], min: 3, desired: 3, max: 6, diskSizeGiB: 50 };
     const tags = { "flotilla:cluster": name };
-    const version = args.version ?? "1.34";
+    const version = args.version ?? defaultKubernetesVersion;
+    const addonVersions = { ...pinnedAddonVersions[version], ...args.addonVersions };
     const arch = nodeArchitecture(nodes.instanceTypes);
     if ("mixed" in arch) {
       throw new pulumi.ResourceError(`nodes.instanceTypes mixes architectures (${arch.mixed.join(", ")}): a node group runs one AMI`, this);
@@ -167,13 +171,13 @@ export class EksCluster extends pulumi.ComponentResource {
       kept,
     );
     // vpc-cni and kube-proxy before the nodes, which cannot become ready without a network.
-    const addon = (addonName: (typeof eksAddons)[number], extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+    const addon = (addonName: EksAddon, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
       new aws.eks.Addon(
         `${name}-${addonName}`,
         {
           clusterName: cluster.name,
           addonName,
-          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: version, mostRecent: false }, child).version,
+          addonVersion: addonVersions[addonName],
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
           tags,
