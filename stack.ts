@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { GoService } from "./components/apps/goService";
 import { EksCluster } from "./components/cluster/eksCluster";
+import { imagePlatform, nodeArchitecture } from "./components/cluster/eksParts";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ReferencedCluster } from "./components/cluster/referencedCluster";
 import { ServiceImage } from "./components/image/serviceImage";
@@ -52,6 +53,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
   const protect = config.environment === "prod";
   const cluster = createCluster(config, secrets.kubeconfig, protect);
   const kubernetes = { provider: cluster.provider };
+  const platform = imagesPlatform(config, cluster);
 
   const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
   const chartSource = chartSourceOf(config, projectDir);
@@ -94,7 +96,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
   const callersOf = (name: string) => serviceNames.filter((other) => config.services[other]?.calls.includes(name));
   const services = Object.fromEntries(
     Object.entries(config.services).map(([name, service]) => {
-      const image = new ServiceImage(name, imageArgs(name, service, config, registry, projectDir));
+      const image = new ServiceImage(name, imageArgs(name, service, config, registry, projectDir, platform));
       const workload = new GoService(
         name,
         {
@@ -143,7 +145,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
           environment: config.environment,
           appNamespaces: [config.namespace],
           collectorPassword: secrets.loggingCollectorPassword as pulumi.Output<string>,
-          setupImage: new ServiceImage(logSetupName, imageArgs(logSetupName, setupImage, config, registry, projectDir)).imageRef,
+          setupImage: new ServiceImage(logSetupName, imageArgs(logSetupName, setupImage, config, registry, projectDir, platform)).imageRef,
           chartSource,
           replicas: config.logging.elasticsearch.replicas,
           storageSize: config.logging.elasticsearch.storageSize,
@@ -237,10 +239,9 @@ export function checkSources(config: StackConfig, projectDir: string): void {
   });
   const building =
     Object.values(config.services).some((service) => service.image === undefined) || (config.logging.enabled && config.logging.setupImage === undefined);
-  if (building && config.images.builder === "classic" && config.images.platform !== hostPlatform()) {
-    problems.push(
-      `${configNamespace}:images.platform: the classic builder builds only this machine's platform (${hostPlatform()}), not ${config.images.platform}: use images.builder buildkit, or prebuilt images`,
-    );
+  const platform = knownPlatform(config);
+  if (building && config.images.builder === "classic" && platform !== undefined && platform !== hostPlatform()) {
+    problems.push(classicPlatformProblem(platform));
   }
   if (config.cluster.type === "existing" && config.cluster.kubeconfigPath !== undefined) {
     const file = path.resolve(projectDir, config.cluster.kubeconfigPath.replace(/^~(?=\/)/, os.homedir()));
@@ -259,6 +260,48 @@ export function checkSources(config: StackConfig, projectDir: string): void {
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
+}
+
+/**
+ * The platform images are built for when it is known before anything is registered: the one
+ * configured, else the nodes': an EKS node group's from its instance types, this machine's for an
+ * existing cluster (kind runs here). A referenced cluster's comes from its stack's outputs.
+ */
+export function knownPlatform(config: StackConfig): string | undefined {
+  if (config.images.platform !== undefined) {
+    return config.images.platform;
+  }
+  if (config.cluster.type === "eks") {
+    const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
+    return "architecture" in arch ? imagePlatform(arch.architecture) : undefined;
+  }
+  return config.cluster.type === "existing" ? hostPlatform() : undefined;
+}
+
+/** The images' platform: known now, or the referenced cluster stack's nodes'. */
+function imagesPlatform(config: StackConfig, cluster: { provider: k8s.Provider }): pulumi.Input<string> {
+  const known = knownPlatform(config);
+  if (known !== undefined || !(cluster instanceof ReferencedCluster)) {
+    return known ?? hostPlatform();
+  }
+  const { stack } = config.cluster as { stack: string };
+  return cluster.architecture.apply((architecture) => referencedPlatform(architecture, config.images.builder, stack));
+}
+
+/**
+ * The image platform for a cluster stack's nodes, known only once its outputs are read: a build
+ * the classic builder cannot make fails the preview there, naming the cluster stack.
+ */
+export function referencedPlatform(architecture: string, builder: "buildkit" | "classic", clusterStack: string): string {
+  const platform = imagePlatform(architecture === "arm64" ? "arm64" : "x86_64");
+  if (builder === "classic" && platform !== hostPlatform()) {
+    throw new ConfigError([`${classicPlatformProblem(platform)} (the nodes of cluster stack ${clusterStack} are ${architecture})`]);
+  }
+  return platform;
+}
+
+function classicPlatformProblem(platform: string): string {
+  return `${configNamespace}:images.platform: the classic builder builds only this machine's platform (${hostPlatform()}), not ${platform}: use images.builder buildkit, or prebuilt images`;
 }
 
 /** The image platform of the machine the program runs on, which is all the classic builder makes. */
@@ -288,7 +331,7 @@ const logSetupName = "logsetup";
 /** What an image is made from: a prebuilt reference, or a build of `./cmd/<name>` (or `main`). */
 type ImageSource = Pick<ServiceConfig, "image" | "main"> & { build: Pick<ServiceConfig["build"], "context" | "dockerfile" | "args"> & { target?: string } };
 
-function imageArgs(name: string, service: ImageSource, config: StackConfig, registry: Registry, projectDir: string) {
+function imageArgs(name: string, service: ImageSource, config: StackConfig, registry: Registry, projectDir: string, platform: pulumi.Input<string>) {
   if (service.image !== undefined) {
     return { prebuilt: service.image, requireDigest: config.environment === "prod" };
   }
@@ -301,7 +344,7 @@ function imageArgs(name: string, service: ImageSource, config: StackConfig, regi
       target: service.build.target,
       // The one Dockerfile builds any service: SERVICE names its main package.
       args: { SERVICE: (service.main ?? `./cmd/${name}`).slice("./cmd/".length), ...service.build.args },
-      platform: config.images.platform,
+      platform,
       builder: config.images.builder,
     },
   };

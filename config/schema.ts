@@ -387,7 +387,12 @@ const loggingSchema = z
 
 const imagesSchema = z
   .strictObject({
-    platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64").describe("Platform images are built for."),
+    platform: z
+      .enum(["linux/amd64", "linux/arm64"])
+      .optional()
+      .describe(
+        "Platform images are built for; the nodes' when unset: from the instance types (eks), the cluster stack's `architecture` output (stackReference), this machine's (existing, as kind runs on it).",
+      ),
     builder: z
       .enum(["buildkit", "classic"])
       .default("buildkit")
@@ -485,7 +490,7 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
   }
   if (config.cluster.type === "eks") {
     const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
-    if ("architecture" in arch && config.images.platform !== imagePlatform(arch.architecture)) {
+    if ("architecture" in arch && config.images.platform !== undefined && config.images.platform !== imagePlatform(arch.architecture)) {
       ctx.addIssue({
         code: "custom",
         path: ["images", "platform"],

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { addonVersionProblems, defaultKubernetesVersion, eksAddons, kubernetesVersions, pinnedAddonVersions } from "../components/cluster/addonVersions";
 import { amiType, instanceArchitecture, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ConfigError } from "../config/errors";
-import { hostPlatform } from "../stack";
+import { hostPlatform, referencedPlatform } from "../stack";
 import { registeredByLastRun, runStack } from "./harness";
 
 const ADDON = "aws:eks/addon:Addon";
@@ -112,7 +112,14 @@ describe("cluster shapes refused before anything is registered", () => {
       (c) => (c.nodes.instanceTypes = ["m7i.large", "m7g.large"]),
       /flotilla:cluster\.nodes\.instanceTypes: must share one architecture/,
     ],
-    ["amd64 images for Graviton nodes", (c) => (c.nodes.instanceTypes = ["m7g.large"]), /flotilla:images\.platform: must be linux\/arm64/],
+    [
+      "amd64 images for Graviton nodes",
+      (c, config) => {
+        c.nodes.instanceTypes = ["m7g.large"];
+        config["flotilla:images"] = { platform: "linux/amd64" };
+      },
+      /flotilla:images\.platform: must be linux\/arm64/,
+    ],
     ["an admin that is not a role ARN", (c) => (c.adminRoleArns = ["admin"]), /flotilla:cluster\.adminRoleArns\[0\]: an IAM role ARN/],
     [
       "more zones than the region has",
@@ -139,10 +146,9 @@ describe("cluster shapes refused before anything is registered", () => {
     expect(registeredByLastRun()).toEqual([]);
   });
 
-  it("accepts Graviton nodes with arm64 images", async () => {
+  it("builds arm64 images for Graviton nodes without being told", async () => {
     const run = await runStack("prod", (config) => {
       config["flotilla:cluster"].nodes.instanceTypes = ["m7g.large", "c7g.xlarge"];
-      config["flotilla:images"] = { platform: "linux/arm64" };
     });
     expect(run.one("aws:eks/nodeGroup:NodeGroup", "prod").inputs.amiType).toBe("AL2023_ARM_64_STANDARD");
     expect(run.ofType("docker:index/image:Image").every((i) => i.inputs.build.platform === "linux/arm64")).toBe(true);
@@ -196,6 +202,19 @@ describe("a cluster stack and an app stack apart", () => {
     expect(provider.kubeconfig).toBeDefined();
     // Still ECR: the referenced cluster is EKS, whose nodes pull with their role.
     expect(run.ofType("aws:ecr/repository:Repository")).toHaveLength(3);
+    // The images follow the cluster stack's nodes (arm64 in the mocked outputs).
+    expect(run.ofType("docker:index/image:Image").map((i) => i.inputs.build.platform)).toEqual(["linux/arm64", "linux/arm64", "linux/arm64"]);
+  });
+
+  it("refuses, naming the cluster stack, a classic build for nodes of another architecture than this machine's", () => {
+    const foreign = hostPlatform() === "linux/amd64" ? "arm64" : "x86_64";
+    const native = hostPlatform() === "linux/amd64" ? "x86_64" : "arm64";
+    expect(() => referencedPlatform(foreign, "classic", "acme/cluster/prod")).toThrow(
+      new RegExp(`flotilla:images\\.platform: the classic builder builds only this machine's platform .* cluster stack acme/cluster/prod are ${foreign}`),
+    );
+    expect(referencedPlatform(native, "classic", "acme/cluster/prod")).toBe(hostPlatform());
+    expect(referencedPlatform("arm64", "buildkit", "acme/cluster/prod")).toBe("linux/arm64");
+    expect(referencedPlatform("x86_64", "buildkit", "acme/cluster/prod")).toBe("linux/amd64");
   });
 
   it("refuses a cluster stack whose cluster it does not make", async () => {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
+import { hostPlatform } from "../stack";
 import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
 import { secretSignatureKey } from "./manifests";
 
@@ -64,7 +65,8 @@ describe("dev stack", async () => {
       // The logging setup Job's image, from the same Dockerfile.
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/logsetup:src-[0-9a-f]{24}$/),
     ]);
-    expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: "linux/amd64", builderVersion: "BuilderBuildKit" });
+    // An existing cluster (kind) runs on this machine, so its images are built for it.
+    expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: hostPlatform(), builderVersion: "BuilderBuildKit" });
     expect(images[0]?.inputs.build.dockerfile).toMatch(/services\/Dockerfile$/);
     expect(images[0]?.inputs.skipPush).toBe(false);
   });

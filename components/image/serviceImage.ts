@@ -23,10 +23,10 @@ export interface ImageBuild {
    */
   readonly args?: Record<string, string>;
   /**
-   * Platform to build for.
+   * Platform to build for; an output where it comes from elsewhere, such as a cluster stack's nodes.
    * @default "linux/amd64"
    */
-  readonly platform?: string;
+  readonly platform?: pulumi.Input<string>;
   /**
    * Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API).
    * @default "buildkit"
@@ -74,9 +74,9 @@ export class ServiceImage extends pulumi.ComponentResource {
       if (args.repository === undefined) {
         throw new Error(`${name}: building an image needs a repository to push it to`);
       }
-      const platform = build.platform ?? "linux/amd64";
+      const platform = pulumi.output(build.platform ?? "linux/amd64");
       const dockerfile = build.dockerfile ?? "Dockerfile";
-      const tag = contentTag({ context: build.context, dockerfile, target: build.target, args: build.args ?? {}, platform });
+      const tag = platform.apply((p) => contentTag({ context: build.context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
       const image = new docker.Image(
         name,
         {
