@@ -84,6 +84,7 @@ export class Registry extends pulumi.ComponentResource {
             imageTagMutability: "IMMUTABLE",
             imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? true },
             encryptionConfigurations: [{ encryptionType: "KMS" }],
+            tags: { "flotilla:registry": name },
           },
           { parent: this, protect: args.protect ?? false },
         );
