@@ -45,7 +45,7 @@ export interface StackOutputs {
  * Registers the whole stack. `projectDir` anchors the services' build contexts, so the program
  * builds the same images whatever directory it is started from.
  */
-export function deployStack({ config, secrets }: LoadedConfig, projectDir: string): StackOutputs {
+export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projectDir: string): StackOutputs {
   checkSources(config, projectDir);
   const stack = pulumi.getStack();
   // Prod's stateful pieces (the cluster, its KMS key, the image repositories) are protected: a
@@ -111,6 +111,7 @@ export function deployStack({ config, secrets }: LoadedConfig, projectDir: strin
           autoscaling: service.autoscaling,
           resources: service.resources,
           env: service.env,
+          secretEnv: secretEnv[name],
           calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
           callers: service.expose ? "anyone" : callersOf(name),
           scrapedFrom: monitoring ? monitoringDefaults.namespace : undefined,

@@ -57,7 +57,7 @@ export function describeIssues(
     }
     const given = valueAt(input, issue.path);
     // A secret's value never appears in an error, however wrong it is.
-    const secret = secretPaths.some((secretPath) => secretPath.every((key, i) => issue.path[i] === key));
+    const secret = secretPaths.some((secretPath) => secretPath.every((key, i) => key === "*" || issue.path[i] === key));
     const suffix = given === undefined || secret ? "" : `; given ${show(given)}`;
     return [`${keyPath(namespace, issue.path)}: ${issue.message}${suffix}`];
   });

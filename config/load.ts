@@ -16,6 +16,8 @@ export interface LoadedConfig {
   readonly config: StackConfig;
   /** Every value of `secretPaths` that is set, as a secret Output, by the name `secretPaths` gives it. */
   readonly secrets: { readonly [name in keyof typeof secretPaths]?: pulumi.Output<string> };
+  /** Each service's `secretEnv`, its values as secret Outputs; taken out of `config`. */
+  readonly secretEnv: Readonly<Record<string, Record<string, pulumi.Output<string>>>>;
 }
 
 /** Reads the running stack's config. */
@@ -74,12 +76,12 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   }
   const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
   if (!result.success) {
-    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, Object.values(secretPaths)));
+    const hidden = [...Object.values(secretPaths), ["services", "*", "secretEnv", "*"]];
+    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, hidden));
   }
-  for (const path of Object.values(secretPaths)) {
-    if (valueAt(input, path) !== undefined && !secretKeys.has(path[0])) {
-      problems.push(`${configNamespace}:${path.join(".")}: must be set as a secret: pulumi config set --secret --path ${path.join(".")} <value>`);
-    }
+  const setPaths = [...Object.values(secretPaths).filter((path) => valueAt(input, path) !== undefined), ...secretEnvPaths(input)];
+  for (const path of setPaths.filter((p) => !secretKeys.has(p[0] as string))) {
+    problems.push(`${configNamespace}:${path.join(".")}: must be set as a secret: pulumi config set --secret --path ${path.join(".")} <value>`);
   }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
@@ -99,7 +101,24 @@ function separateSecrets(config: StackConfig): LoadedConfig {
       delete parent?.[path[path.length - 1] as string];
     }
   }
-  return { config: plain, secrets };
+  const secretEnv = Object.fromEntries(
+    Object.entries(plain.services).map(([name, service]) => {
+      const values = Object.fromEntries(Object.entries(service.secretEnv).map(([key, value]) => [key, pulumi.secret(value)]));
+      service.secretEnv = {};
+      return [name, values];
+    }),
+  );
+  return { config: plain, secrets, secretEnv };
+}
+
+/** The path of every `services.<name>.secretEnv.<NAME>` given, whatever else is wrong with it. */
+function secretEnvPaths(input: Record<string, unknown>): string[][] {
+  const services = (typeof input.services === "object" && input.services !== null ? input.services : {}) as Record<string, { secretEnv?: unknown }>;
+  return Object.entries(services).flatMap(([name, service]) =>
+    typeof service?.secretEnv === "object" && service.secretEnv !== null
+      ? Object.keys(service.secretEnv).map((key) => ["services", name, "secretEnv", key])
+      : [],
+  );
 }
 
 function valueAt(value: unknown, path: readonly string[]): unknown {

@@ -5,10 +5,10 @@
  */
 import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
-import { addressVariable, goServiceDefaults } from "../components/apps/goService";
+import { envProblems, goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
-import { imagePlatform, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
+import { imagePlatform, nodeAllocatable, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
 import { bytesProblem, cpuProblem, quantityValue } from "./quantities";
@@ -48,9 +48,6 @@ export const reservedNamespaces = [
   loggingDefaults.agentNamespace,
   loggingDefaults.operatorNamespace,
 ] as const;
-
-/** Names the platform sets on every service; a service's `env` may not override them. */
-export const reservedEnvNames = ["LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTDOWN_TIMEOUT", "SERVICE_NAME", "ENVIRONMENT"] as const;
 
 const resourceList = (defaults: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage: string }) =>
   z
@@ -132,18 +129,36 @@ export const serviceSchema = z.strictObject({
     .regex(imageReferencePattern, "an image reference such as registry:5000/users@sha256:<64 hex>")
     .optional()
     .describe("A prebuilt image to deploy instead of building one (CI pipelines often build their own)."),
-  protocol: z.enum(["http", "grpc"]).default("http").describe("Protocol of the public port."),
-  port: port.default(8080).describe("Public port: the API."),
-  opsPort: port.default(8081).describe("Operations port: /healthz, /readyz and /metrics, for the kubelet and Prometheus."),
-  debugPort: port.default(6060).describe("Debug port: pprof, bound to the pod's loopback, reachable only by `kubectl port-forward`."),
+  protocol: z.enum(["http", "grpc"]).default(goServiceDefaults.protocol).describe("Protocol of the public port."),
+  port: port.default(goServiceDefaults.port).describe("Public port: the API."),
+  opsPort: port.default(goServiceDefaults.opsPort).describe("Operations port: /healthz, /readyz and /metrics, for the kubelet and Prometheus."),
+  debugPort: port.default(goServiceDefaults.debugPort).describe("Debug port: pprof, bound to the pod's loopback, reachable only by `kubectl port-forward`."),
   replicas: z.number().int().min(1).max(1000).optional().describe("Fixed replica count. Not allowed together with `autoscaling`."),
   autoscaling: autoscalingSchema.optional().describe("Horizontal autoscaling on CPU; replaces `replicas`."),
   resources: resourcesSchema(goServiceDefaults.resources),
-  env: z.record(envName, z.string()).default({}).describe("Plain environment variables; secrets do not belong here."),
+  env: z.record(envName, z.string()).default({}).describe("Plain environment variables, in a ConfigMap; credential-looking names and values are refused."),
+  secretEnv: z
+    .record(envName, z.string())
+    .default({})
+    .describe(
+      "Environment variables from a Kubernetes Secret; each value must be set as a secret (`pulumi config set --secret --path services.<name>.secretEnv.<NAME>`).",
+    ),
   calls: z.array(dnsLabel).default([]).describe("Services this one calls: allowed through the network policy and given as `<NAME>_ADDR`."),
   expose: z.boolean().default(false).describe("Accept traffic on the public port from anywhere, not only from declared callers."),
-  drainSeconds: z.number().int().min(0).max(60).default(5).describe("Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM."),
-  shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(20).describe("Seconds in-flight requests get to finish after SIGTERM."),
+  drainSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .default(goServiceDefaults.drainSeconds)
+    .describe("Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM."),
+  shutdownTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .default(goServiceDefaults.shutdownTimeoutSeconds)
+    .describe("Seconds in-flight requests get to finish after SIGTERM."),
   availabilityObjectivePercent: z
     .number()
     .min(50)
@@ -447,29 +462,17 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
     if (service.replicas !== undefined && service.autoscaling !== undefined) {
       ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });
     }
-    const calleeVariables = new Map(service.calls.map((callee) => [addressVariable(callee), callee]));
-    for (const key of Object.keys(service.env)) {
-      if ((reservedEnvNames as readonly string[]).includes(key)) {
-        ctx.addIssue({ code: "custom", path: at("env", key), input: key, message: `is set by the platform; reserved: ${reservedEnvNames.join(", ")}` });
-      } else if (calleeVariables.has(key)) {
-        ctx.addIssue({
-          code: "custom",
-          path: at("env", key),
-          input: key,
-          message: `is set from calls (the address of ${calleeVariables.get(key)}); remove it here`,
-        });
-      }
+    for (const problem of envProblems({ env: service.env, secretEnv: Object.keys(service.secretEnv), calls: service.calls })) {
+      const credential = problem.message.startsWith("looks like a credential");
+      ctx.addIssue({
+        code: "custom",
+        path: problem.at === "calls" ? at("calls", service.calls.indexOf(problem.name)) : at(problem.at, problem.name),
+        input: problem.name,
+        message: credential
+          ? `${problem.message}, set as a secret: pulumi config set --secret --path services.${name}.secretEnv.${problem.name} <value>`
+          : problem.message,
+      });
     }
-    service.calls.forEach((callee, i) => {
-      if ((reservedEnvNames as readonly string[]).includes(addressVariable(callee))) {
-        ctx.addIssue({
-          code: "custom",
-          path: at("calls", i),
-          input: callee,
-          message: `its address would be ${addressVariable(callee)}, a platform variable: rename the service ${callee}`,
-        });
-      }
-    });
     if (service.autoscaling !== undefined && cpuProblem(service.resources.requests.cpu) === undefined && quantityValue(service.resources.requests.cpu) === 0) {
       ctx.addIssue({
         code: "custom",
@@ -482,6 +485,36 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
       const memory = service.resources[kind].memory;
       if (bytesProblem(memory) === undefined && quantityValue(memory) === 0) {
         ctx.addIssue({ code: "custom", path: at("resources", kind, "memory"), input: memory, message: "must be above 0: no process runs in no memory" });
+      }
+    }
+    const envBytes = Object.entries(service.env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+    if (envBytes > configMapLimitBytes) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("env"),
+        input: `${envBytes} bytes`,
+        message: `holds ${envBytes} bytes; a ConfigMap holds at most 1 MiB (${configMapLimitBytes} bytes): ship large values in the image or a volume`,
+      });
+    }
+    if (config.cluster.type === "eks") {
+      const biggest = largestNode(config.cluster.nodes.instanceTypes);
+      for (const [resource, capacity] of biggest
+        ? ([
+            ["cpu", biggest.cpuCores],
+            ["memory", biggest.memoryBytes],
+          ] as const)
+        : []) {
+        const request = service.resources.requests[resource];
+        const problem = resource === "cpu" ? cpuProblem(request) : bytesProblem(request);
+        if (problem === undefined && quantityValue(request) > capacity) {
+          const allows = resource === "cpu" ? `${capacity.toFixed(2)} CPU` : `${Math.floor(capacity / 2 ** 20)}Mi`;
+          ctx.addIssue({
+            code: "custom",
+            path: at("resources", "requests", resource),
+            input: request,
+            message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest?.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
+          });
+        }
       }
     }
     if (config.environment === "prod" && service.image !== undefined && !service.image.includes("@sha256:")) {
@@ -551,6 +584,23 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
   }
+}
+
+/** The most a ConfigMap may hold: etcd's value limit, as the API server enforces it. */
+const configMapLimitBytes = 1024 * 1024;
+
+/** The node type with the most allocatable memory among a node group's, when all are known. */
+function largestNode(instanceTypes: readonly string[]): { instanceType: string; cpuCores: number; memoryBytes: number } | undefined {
+  const nodes = instanceTypes.map((instanceType) => ({ instanceType, ...nodeAllocatable(instanceType) }));
+  if (nodes.some((node) => node.cpuCores === undefined)) {
+    return undefined;
+  }
+  const known = nodes as { instanceType: string; cpuCores: number; memoryBytes: number }[];
+  return {
+    instanceType: known.reduce((a, b) => (b.memoryBytes > a.memoryBytes ? b : a)).instanceType,
+    cpuCores: Math.max(...known.map((n) => n.cpuCores)),
+    memoryBytes: Math.max(...known.map((n) => n.memoryBytes)),
+  };
 }
 
 /** The validated configuration, with every default filled in. */

@@ -95,7 +95,10 @@ describe("policy pack", () => {
       [{ type: "kubernetes:core/v1:Namespace", props: { metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } } }],
       [
         { type: "kubernetes:core/v1:Namespace", props: { metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } } },
-        { type: "kubernetes:core/v1:Namespace", props: { metadata: { name: "monitoring-node", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } } },
+        {
+          type: "kubernetes:core/v1:Namespace",
+          props: { metadata: { name: "monitoring-node", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+        },
       ],
       /namespace apps is privileged; only monitoring-node and logging-agent may be/,
     ],
@@ -105,7 +108,12 @@ describe("policy pack", () => {
       [deployment(goodContainer), deployment(withSecurity({ readOnlyRootFilesystem: false }), { labels: { "app.kubernetes.io/managed-by": "Helm" } })],
       /container app has a writable root filesystem/,
     ],
-    ["requests-and-limits", [deployment({ ...goodContainer, resources: { requests: { cpu: "1" } } })], [deployment(goodContainer)], /container app has no a memory request, a memory limit/],
+    [
+      "requests-and-limits",
+      [deployment({ ...goodContainer, resources: { requests: { cpu: "1" } } })],
+      [deployment(goodContainer)],
+      /container app has no a memory request, a memory limit/,
+    ],
     [
       "images-by-digest",
       [deployment({ ...goodContainer, image: "registry.example/app:v1" })],

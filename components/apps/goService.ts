@@ -1,9 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isCredentialName, isCredentialValue } from "./credentials";
 import { type Callee, serviceNetworkPolicy } from "./networkPolicy";
-
-/** The variable a caller gets with a callee's address: `users-api` → `USERS_API_ADDR`. */
-export const addressVariable = (callee: string) => `${callee.toUpperCase().replace(/-/g, "_")}_ADDR`;
 import {
   httpProbes,
   type Resources,
@@ -15,6 +13,12 @@ import {
   standardLabels,
   terminationGracePeriod,
 } from "./podSpec";
+
+/** The variable a caller gets with a callee's address: `users-api` → `USERS_API_ADDR`. */
+export const addressVariable = (callee: string) => `${callee.toUpperCase().replace(/-/g, "_")}_ADDR`;
+
+/** The variables the platform sets on every service (see `serviceEnv`); a service's own env may not. */
+export const platformEnvNames = ["SERVICE_NAME", "ENVIRONMENT", "LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTDOWN_TIMEOUT"] as const;
 
 export interface GoServiceArgs {
   /** Namespace the service runs in; it should enforce the "restricted" Pod Security Standard. */
@@ -66,9 +70,21 @@ export interface GoServiceArgs {
   readonly resources?: Resources;
   /**
    * Plain environment variables, held in an immutable ConfigMap so that a change rolls the pods.
+   * Credential-looking names and values are refused: they belong in `secretEnv`.
    * @default {}
    */
   readonly env?: Record<string, string>;
+  /**
+   * Environment variables held in an immutable Kubernetes Secret (encrypted in Pulumi's state when
+   * the values are secrets), so that a change rolls the pods as `env` does.
+   * @default {}
+   */
+  readonly secretEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * The application the service is part of: its pods' `app.kubernetes.io/part-of` label.
+   * @default "flotilla"
+   */
+  readonly partOf?: string;
   /**
    * Services this one calls: each is allowed through the network policy and handed over as
    * `<NAME>_ADDR=<name>:<port>`.
@@ -103,18 +119,27 @@ export interface GoServiceArgs {
   readonly environment?: string;
 }
 
-/** Defaults of GoService, written once; the config contract reads them too. */
+/** Defaults of GoService, written once: the config contract and its JSON schema read them from here. */
 export const goServiceDefaults = {
+  protocol: "http",
+  port: 8080,
+  opsPort: 8081,
+  debugPort: 6060,
+  replicas: 1,
+  drainSeconds: 5,
+  shutdownTimeoutSeconds: 20,
+  environment: "dev",
+  partOf: "flotilla",
   resources: {
     requests: { cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" },
     limits: { cpu: "500m", memory: "128Mi", ephemeralStorage: "64Mi" },
   },
-} as const satisfies { resources: Resources };
+} as const satisfies { resources: Resources; protocol: NonNullable<GoServiceArgs["protocol"]>; [setting: string]: unknown };
 
 /**
  * One Go service on Kubernetes: a Deployment under the "restricted" Pod Security Standard, its
- * Service, ServiceAccount, environment ConfigMap, network policy, and where it runs more than one
- * replica an autoscaler and a disruption budget.
+ * Service, ServiceAccount, environment ConfigMap (and Secret), network policy, and where it runs
+ * more than one replica an autoscaler and a disruption budget.
  */
 export class GoService extends pulumi.ComponentResource {
   /** Name of the Service, and so the DNS name inside the namespace. */
@@ -125,20 +150,35 @@ export class GoService extends pulumi.ComponentResource {
   readonly deploymentName: pulumi.Output<string>;
   /** The image the pods run. */
   readonly image: pulumi.Output<string>;
+  /** The Deployment, for `dependsOn` and for reading its status. */
+  readonly deployment: k8s.apps.v1.Deployment;
+  /** The Service callers reach it through. */
+  readonly service: k8s.core.v1.Service;
 
   constructor(name: string, args: GoServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:apps:GoService", name, {}, opts);
+    const d = goServiceDefaults;
     const serviceName = args.serviceName ?? name;
-    const protocol = args.protocol ?? "http";
-    const port = args.port ?? 8080;
-    const opsPort = args.opsPort ?? 8081;
-    const debugPort = args.debugPort ?? 6060;
-    const drainSeconds = args.drainSeconds ?? 5;
-    const shutdownTimeoutSeconds = args.shutdownTimeoutSeconds ?? 20;
+    const protocol = args.protocol ?? d.protocol;
+    const port = args.port ?? d.port;
+    const opsPort = args.opsPort ?? d.opsPort;
+    const debugPort = args.debugPort ?? d.debugPort;
+    const drainSeconds = args.drainSeconds ?? d.drainSeconds;
+    const shutdownTimeoutSeconds = args.shutdownTimeoutSeconds ?? d.shutdownTimeoutSeconds;
     const calls = args.calls ?? [];
-    const labels = standardLabels(serviceName, "service");
-    const selector = selectorLabels(serviceName);
-    const minReplicas = args.autoscaling ? args.autoscaling.min : (args.replicas ?? 1);
+    const problems = [
+      ...envProblems({ env: args.env ?? {}, secretEnv: Object.keys(args.secretEnv ?? {}), calls: calls.map((c) => c.name) }).map(
+        (p) => `${p.at}.${p.name}: ${p.message}`,
+      ),
+      ...serviceShapeProblems({ port, opsPort, debugPort, replicas: args.replicas, autoscaling: args.autoscaling }),
+    ];
+    if (problems.length > 0) {
+      throw new pulumi.ResourceError(`GoService ${name}: ${problems.join("; ")}`, this);
+    }
+    const partOf = args.partOf ?? d.partOf;
+    const labels = standardLabels(serviceName, "service", partOf);
+    const selector = selectorLabels(serviceName, partOf);
+    const minReplicas = args.autoscaling ? args.autoscaling.min : (args.replicas ?? d.replicas);
     const metadata = (suffix?: string) => ({
       name: suffix ? `${serviceName}-${suffix}` : serviceName,
       namespace: args.namespace,
@@ -154,10 +194,28 @@ export class GoService extends pulumi.ComponentResource {
       {
         metadata: { namespace: args.namespace, labels },
         immutable: true,
-        data: serviceEnv({ serviceName, port, opsPort, debugPort, shutdownTimeoutSeconds, calls, environment: args.environment ?? "dev", env: args.env ?? {} }),
+        data: serviceEnv({
+          serviceName,
+          port,
+          opsPort,
+          debugPort,
+          shutdownTimeoutSeconds,
+          calls,
+          environment: args.environment ?? d.environment,
+          env: args.env ?? {},
+        }),
       },
       child,
     );
+    // The same for secrets, in a Secret: its values stay secret in the state and out of the ConfigMap.
+    const secretEnv =
+      Object.keys(args.secretEnv ?? {}).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-secret-env`,
+            { metadata: { namespace: args.namespace, labels }, immutable: true, type: "Opaque", stringData: args.secretEnv },
+            child,
+          )
+        : undefined;
 
     const deployment = new k8s.apps.v1.Deployment(
       name,
@@ -186,8 +244,8 @@ export class GoService extends pulumi.ComponentResource {
                     { name: protocol, containerPort: port, protocol: "TCP" },
                     { name: "ops", containerPort: opsPort, protocol: "TCP" },
                   ],
-                  envFrom: [{ configMapRef: { name: env.metadata.name } }],
-                  resources: resourceRequirements(args.resources ?? goServiceDefaults.resources),
+                  envFrom: [{ configMapRef: { name: env.metadata.name } }, ...(secretEnv ? [{ secretRef: { name: secretEnv.metadata.name } }] : [])],
+                  resources: resourceRequirements(args.resources ?? d.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(opsPort),
                   lifecycle: drainSeconds > 0 ? { preStop: { sleep: { seconds: drainSeconds } } } : undefined,
@@ -251,12 +309,85 @@ export class GoService extends pulumi.ComponentResource {
       new k8s.policy.v1.PodDisruptionBudget(name, { metadata: metadata(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
 
+    this.deployment = deployment;
+    this.service = service;
     this.serviceName = service.metadata.name;
     this.port = pulumi.output(port);
     this.deploymentName = deployment.metadata.name;
     this.image = pulumi.output(args.image);
     this.registerOutputs({ serviceName: this.serviceName, port: this.port, deploymentName: this.deploymentName, image: this.image });
   }
+}
+
+/** A problem of a service's own environment: where (`env`, `secretEnv`, or `calls` for a callee), which name, and why. */
+export interface EnvProblem {
+  readonly at: "env" | "secretEnv" | "calls";
+  readonly name: string;
+  readonly message: string;
+}
+
+/**
+ * Collisions and leaks in a service's own environment, whichever side they come from: a name the
+ * platform sets, a callee's address variable, a name in both env and secretEnv, and a credential
+ * (by name or by shape) in plain env, where it would sit in a ConfigMap and in the state.
+ */
+export function envProblems(opts: { env: Readonly<Record<string, string>>; secretEnv: readonly string[]; calls: readonly string[] }): EnvProblem[] {
+  const callees = new Map(opts.calls.map((callee) => [addressVariable(callee), callee]));
+  const collision = (name: string): string | undefined =>
+    (platformEnvNames as readonly string[]).includes(name)
+      ? `is set by the platform; reserved: ${platformEnvNames.join(", ")}`
+      : callees.has(name)
+        ? `is set from calls (the address of ${callees.get(name)}); remove it here`
+        : undefined;
+  const problems: EnvProblem[] = [];
+  for (const [name, value] of Object.entries(opts.env)) {
+    const message =
+      collision(name) ??
+      (opts.secretEnv.includes(name) ? "is in secretEnv too; set it once" : undefined) ??
+      (isCredentialName(name) || isCredentialValue(value)
+        ? "looks like a credential: plain env lands in a ConfigMap and in the state; move it to secretEnv"
+        : undefined);
+    if (message !== undefined) {
+      problems.push({ at: "env", name, message });
+    }
+  }
+  for (const name of opts.secretEnv) {
+    const message = collision(name);
+    if (message !== undefined) {
+      problems.push({ at: "secretEnv", name, message });
+    }
+  }
+  for (const callee of opts.calls) {
+    if ((platformEnvNames as readonly string[]).includes(addressVariable(callee))) {
+      problems.push({
+        at: "calls",
+        name: callee,
+        message: `its address would be ${addressVariable(callee)}, a platform variable: rename the service ${callee}`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Ports that collide and replica counts no Deployment can have. */
+export function serviceShapeProblems(opts: {
+  port: number;
+  opsPort: number;
+  debugPort: number;
+  replicas?: number;
+  autoscaling?: { readonly min: number; readonly max: number };
+}): string[] {
+  const problems: string[] = [];
+  if (new Set([opts.port, opts.opsPort, opts.debugPort]).size !== 3) {
+    problems.push(`port ${opts.port}, opsPort ${opts.opsPort} and debugPort ${opts.debugPort} must differ`);
+  }
+  if (opts.replicas !== undefined && (!Number.isInteger(opts.replicas) || opts.replicas < 1)) {
+    problems.push(`replicas must be a whole number of at least 1, not ${opts.replicas}`);
+  }
+  if (opts.autoscaling !== undefined && (opts.autoscaling.min < 1 || opts.autoscaling.min > opts.autoscaling.max)) {
+    problems.push(`autoscaling needs 1 <= min <= max, not min ${opts.autoscaling.min} and max ${opts.autoscaling.max}`);
+  }
+  return problems;
 }
 
 /** The environment every Go service reads at start, as the services' `internal/platform` expects it. */

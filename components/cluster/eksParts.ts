@@ -79,3 +79,46 @@ export function podIdentityTrustPolicy(accountId: string): object {
     ],
   };
 }
+
+/** vCPUs per instance size, for the sizes EKS node groups use. */
+const sizeCpus: Record<string, number> = { medium: 1, large: 2, xlarge: 4 };
+/** GiB of memory per vCPU by instance class: compute, general, memory-optimised, extra memory. */
+const classMemoryPerCpu: Record<string, number> = { c: 2, m: 4, r: 8, x: 16 };
+/** Burstable t3/t4g sizes, which do not follow the ratio: [vCPU, GiB]. */
+const burstable: Record<string, [number, number]> = {
+  nano: [2, 0.5],
+  micro: [2, 1],
+  small: [2, 2],
+  medium: [2, 4],
+  large: [2, 8],
+  xlarge: [4, 16],
+  "2xlarge": [8, 32],
+};
+
+/**
+ * What one node of an instance type offers pods, by EKS's AL2023 reservation formulas: CPU minus
+ * kube-reserved (6% of the first core, 1% of the second, 0.5% of the next two, 0.25% beyond),
+ * memory minus kube-reserved (255 MiB + 11 MiB per pod the VPC CNI allows) and the 100 MiB
+ * eviction threshold. Undefined for an instance family it does not know: then nothing is refused.
+ */
+export function nodeAllocatable(instanceType: string): { cpuCores: number; memoryBytes: number } | undefined {
+  const [family = "", size = ""] = instanceType.split(".");
+  const klass = family[0] ?? "";
+  const nx = /^([0-9]+)xlarge$/.exec(size);
+  let cpus: number | undefined;
+  let memoryGiB: number | undefined;
+  if (klass === "t") {
+    [cpus, memoryGiB] = burstable[size] ?? [];
+  } else if (classMemoryPerCpu[klass] !== undefined) {
+    cpus = sizeCpus[size] ?? (nx ? Number(nx[1]) * 4 : undefined);
+    memoryGiB = cpus === undefined ? undefined : cpus * (classMemoryPerCpu[klass] as number);
+  }
+  if (cpus === undefined || memoryGiB === undefined) {
+    return undefined;
+  }
+  const reservedCpu = [0.06, 0.01, 0.005, 0.005].reduce((sum, share, core) => sum + (core < cpus ? share : 0), 0) + Math.max(0, cpus - 4) * 0.0025;
+  // Pods per node the VPC CNI allows (ENIs × (IPs per ENI − 1) + 2), capped as EKS caps max-pods.
+  const maxPods = cpus <= 1 ? 17 : cpus <= 2 ? 29 : cpus <= 8 ? 58 : 110;
+  const reservedMemory = (255 + 11 * maxPods + 100) * 2 ** 20;
+  return { cpuCores: cpus - reservedCpu, memoryBytes: memoryGiB * 2 ** 30 - reservedMemory };
+}

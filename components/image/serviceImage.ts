@@ -65,14 +65,14 @@ export class ServiceImage extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:image:ServiceImage", name, {}, opts);
     if ((args.build === undefined) === (args.prebuilt === undefined)) {
-      throw new Error(`${name}: set exactly one of build and prebuilt`);
+      throw new pulumi.ResourceError(`${name}: set exactly one of build and prebuilt`, this);
     }
     if (args.prebuilt !== undefined) {
       this.imageRef = resolvePrebuilt(name, args.prebuilt, args.requireDigest ?? false, this);
     } else {
       const build = args.build as ImageBuild;
       if (args.repository === undefined) {
-        throw new Error(`${name}: building an image needs a repository to push it to`);
+        throw new pulumi.ResourceError(`${name}: building an image needs a repository to push it to`, this);
       }
       const platform = pulumi.output(build.platform ?? "linux/amd64");
       const dockerfile = build.dockerfile ?? "Dockerfile";
@@ -123,7 +123,7 @@ function resolvePrebuilt(name: string, reference: string, requireDigest: boolean
     return pulumi.output(`${parsed.repository}@${parsed.digest}`);
   }
   if (requireDigest) {
-    throw new Error(`${name}: prebuilt image ${reference} has no digest; this stack deploys by digest only (add @sha256:<digest>)`);
+    throw new pulumi.ResourceError(`${name}: prebuilt image ${reference} has no digest; this stack deploys by digest only (add @sha256:<digest>)`, parent);
   }
   // A tag can move; the digest it names now is what gets deployed, so later moves change nothing.
   // The lookup authenticates with the Docker provider's registry settings.

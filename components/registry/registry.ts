@@ -105,7 +105,7 @@ export class Registry extends pulumi.ComponentResource {
       }
     } else {
       if (!args.server) {
-        throw new Error(`${name}: an external registry needs a server`);
+        throw new pulumi.ResourceError(`${name}: an external registry needs a server`, this);
       }
       const server = args.server;
       this.repositoryUrls = Object.fromEntries(args.repositories.map((repo) => [repo, pulumi.output(`${server}/${prefix}/${repo}`)]));
