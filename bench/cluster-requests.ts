@@ -5,7 +5,7 @@
  * with KUBECONFIG set.
  */
 import { execFileSync } from "node:child_process";
-import { quantityValue } from "../config/quantities";
+import { quantityValue } from "../components/quantities";
 
 const budget = { cpu: 2, memory: 3 * 2 ** 30 };
 

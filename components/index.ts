@@ -1,17 +1,16 @@
 /**
- * Flotilla's components, for use from any Pulumi TypeScript program:
- * `import { GoService } from "@flotilla/stack"`.
+ * Flotilla's Kubernetes components, for any Pulumi TypeScript program: `import { GoService } from
+ * "@flotilla/stack"`. They need only @pulumi/pulumi and @pulumi/kubernetes. The AWS pieces are in
+ * `@flotilla/stack/aws` and image builds in `@flotilla/stack/image`, so a program that uses neither
+ * installs neither provider. Importing registers nothing.
  */
-export { GoService, type GoServiceArgs, goServiceDefaults, serviceEnv } from "./apps/goService";
+export { addressVariable, envProblems, GoService, type GoServiceArgs, goServiceDefaults, platformEnvNames, serviceEnv } from "./apps/goService";
+export { isCredentialName, isCredentialValue } from "./apps/credentials";
 export { type Callee, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
 export * as podSpec from "./apps/podSpec";
-export { eksAddons, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./cluster/addonVersions";
-export { EksCluster, type EksClusterArgs, type EksNodes } from "./cluster/eksCluster";
 export { ExistingCluster, type ExistingClusterArgs } from "./cluster/existingCluster";
-export { buildContextHash } from "./image/contextHash";
-export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
+export { ReferencedCluster, type ReferencedClusterArgs } from "./cluster/referencedCluster";
 export { AppNamespace, type AppNamespaceArgs, podSecurityLabels } from "./namespace/appNamespace";
-export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";
 export { charts, type ChartRef, type ChartSource, chartSource } from "./charts/charts";
 export { type AlertRule, type AlertThresholds, serviceRules, type ServiceRulesArgs } from "./monitoring/alertRules";
 export { overviewDashboard, serviceDashboard } from "./monitoring/dashboards";

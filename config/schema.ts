@@ -11,7 +11,7 @@ import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../comp
 import { imagePlatform, nodeAllocatable, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
-import { bytesProblem, cpuProblem, quantityValue } from "./quantities";
+import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
 
 const dnsLabel = z
   .string()

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { editDistance } from "../config/load";
-import { bytesProblem, cpuProblem, parseQuantity } from "../config/quantities";
+import { bytesProblem, cpuProblem, parseQuantity } from "../components/quantities";
 import { ConfigError } from "../config/errors";
 import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets } from "./harness";
 import { secretSignatureKey } from "./manifests";

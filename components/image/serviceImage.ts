@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import type { RegistryCredentials } from "../registry/registry";
+import type { RegistryCredentials } from "../registry/credentials";
 import { buildContextHash } from "./contextHash";
 
 export interface ImageBuild {

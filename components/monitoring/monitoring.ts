@@ -6,7 +6,7 @@ import { AppNamespace } from "../namespace/appNamespace";
 import { overviewDashboard } from "./dashboards";
 import { monitoringDefaults } from "./defaults";
 import { dashboardConfigMap } from "./serviceMonitoring";
-import { quantityValue } from "../../config/quantities";
+import { quantityValue } from "../quantities";
 
 export interface MonitoringArgs {
   /**

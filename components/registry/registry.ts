@@ -1,12 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-
-/** What a client needs to push to (or pull from) a registry; the password is a secret Output. */
-export interface RegistryCredentials {
-  readonly server: pulumi.Input<string>;
-  readonly username: pulumi.Input<string>;
-  readonly password: pulumi.Input<string>;
-}
+import type { RegistryCredentials } from "./credentials";
 
 export interface EcrSettings {
   /**
@@ -64,6 +58,8 @@ export interface RegistryArgs {
  * Where a stack's images live: private ECR repositories with immutable tags, scanning, encryption
  * and expiry in AWS, or repositories on an existing OCI registry elsewhere.
  */
+export type { RegistryCredentials };
+
 export class Registry extends pulumi.ComponentResource {
   /** Repository address per service, without tag or digest. */
   readonly repositoryUrls: Record<string, pulumi.Output<string>>;

@@ -1,0 +1,7 @@
+/**
+ * Flotilla's image builds: `import { ServiceImage } from "@flotilla/stack/image"`. They need
+ * @pulumi/docker beside @pulumi/pulumi. Importing registers nothing.
+ */
+export { buildContextHash } from "./image/contextHash";
+export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
+export type { RegistryCredentials } from "./registry/credentials";

@@ -1,0 +1,65 @@
+/**
+ * The consumer under Pulumi's mocks, importing @flotilla/stack as installed from its package:
+ * what another team's stack gets from the public API.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const registered: { type: string; name: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- inputs are untyped JSON
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    "flotilla-consumer",
+    "test",
+    false,
+  );
+});
+
+describe("the consumer's greeter", () => {
+  it("importing the package registers nothing", async () => {
+    await import("@flotilla/stack");
+    expect(registered).toEqual([]);
+  });
+
+  it("deploys a restricted namespace and one service with its disruption budget and its secret", async () => {
+    const { deployGreeter } = await import("./greeter");
+    deployGreeter({
+      image: "registry.example/greeter@sha256:" + "1".repeat(64),
+      namespace: "greetings",
+      replicas: 2,
+      greeting: "hi",
+      apiToken: pulumi.secret("t0k"),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const types = registered.map((r) => r.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "flotilla:namespace:AppNamespace",
+        "flotilla:apps:GoService",
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "kubernetes:core/v1:Secret",
+      ]),
+    );
+    const namespace = registered.find((r) => r.type === "kubernetes:core/v1:Namespace");
+    expect(namespace?.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    const deployment = registered.find((r) => r.type === "kubernetes:apps/v1:Deployment");
+    expect(deployment?.inputs.spec.template.metadata.labels["app.kubernetes.io/part-of"]).toBe("greetings");
+  });
+});
+
+describe("the package's peer dependencies", () => {
+  it("resolve to the consumer's own single copy of @pulumi/pulumi and @pulumi/kubernetes", () => {
+    const fromStack = (pkg: string) => require.resolve(pkg, { paths: [require.resolve("@flotilla/stack")] });
+    for (const pkg of ["@pulumi/pulumi", "@pulumi/kubernetes"]) {
+      expect(fromStack(pkg)).toBe(require.resolve(pkg));
+    }
+  });
+});
