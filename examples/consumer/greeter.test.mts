@@ -3,7 +3,10 @@
  * what another team's stack gets from the public API.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
+
+const require = createRequire(import.meta.url);
 
 const registered: { type: string; name: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- inputs are untyped JSON
 
@@ -29,7 +32,7 @@ describe("the consumer's greeter", () => {
   });
 
   it("deploys a restricted namespace and one service with its disruption budget and its secret", async () => {
-    const { deployGreeter } = await import("./greeter");
+    const { deployGreeter } = await import("./greeter.js");
     deployGreeter({
       image: "registry.example/greeter@sha256:" + "1".repeat(64),
       namespace: "greetings",
