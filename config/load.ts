@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { isCredentialName, isCredentialValue } from "../components/apps/credentials";
 import { ConfigError, describeIssues, explainIssue } from "./errors";
 import { secretPaths, stackConfigSchema, type StackConfig } from "./schema";
 
@@ -76,7 +77,8 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   }
   const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
   if (!result.success) {
-    const hidden = [...Object.values(secretPaths), ["services", "*", "secretEnv", "*"]];
+    // Secrets, and whatever looks like one in plain env, never appear in an error (nor in CI logs).
+    const hidden = [...Object.values(secretPaths), ["services", "*", "secretEnv", "*"], ...credentialEnvPaths(input)];
     problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, hidden));
   }
   const setPaths = [...Object.values(secretPaths).filter((path) => valueAt(input, path) !== undefined), ...secretEnvPaths(input)];
@@ -109,6 +111,18 @@ function separateSecrets(config: StackConfig): LoadedConfig {
     }),
   );
   return { config: plain, secrets, secretEnv };
+}
+
+/** The path of every plain `services.<name>.env.<NAME>` whose name or value looks like a credential. */
+function credentialEnvPaths(input: Record<string, unknown>): string[][] {
+  const services = (typeof input.services === "object" && input.services !== null ? input.services : {}) as Record<string, { env?: unknown }>;
+  return Object.entries(services).flatMap(([name, service]) =>
+    typeof service?.env === "object" && service.env !== null
+      ? Object.entries(service.env as Record<string, unknown>)
+          .filter(([key, value]) => isCredentialName(key) || (typeof value === "string" && isCredentialValue(value)))
+          .map(([key]) => ["services", name, "env", key])
+      : [],
+  );
 }
 
 /** The path of every `services.<name>.secretEnv.<NAME>` given, whatever else is wrong with it. */

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
 import { parseConfig } from "../config/load";
@@ -66,6 +68,28 @@ describe("config contract", () => {
     const problems = problemsOf((c) => (c.registry.password = 42), ["registry"]);
     expect(problems.join("\n")).toContain("flotilla:registry.password: must be a string");
     expect(problems.join("\n")).not.toContain("42");
+  });
+
+  it("refuses as the README's Configuration section shows, word for word", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const shown = /```\n(invalid stack configuration[^`]*)```/.exec(readme.slice(readme.indexOf("## Configuration")))?.[1];
+    const config = devConfig();
+    config.namespace = "kube-system";
+    config.services.gateway.resources = { limits: { memory: "128m" } };
+    config.services.gateway.env.STRIPE_API_KEY = "sk_live_51H";
+    let message = "";
+    try {
+      parseConfig(raw(config), new Set(secretKeys));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(shown?.trim()).toBe(message.trim());
+  });
+
+  it("never echoes a credential found in plain env", () => {
+    const problems = problemsOf((c) => (c.services.users.env.PAYMENTS = "sk_live_0123456789abcdef"));
+    expect(problems.join("\n")).toContain("flotilla:services.users.env.PAYMENTS: looks like a credential");
+    expect(problems.join("\n")).not.toContain("sk_live");
   });
 
   it("hands secrets on only as secret Outputs", async () => {
