@@ -3,15 +3,19 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"flotilla/services/internal/platform"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// serviceConfig retries only the idempotent reads, on UNAVAILABLE (a pod going away); a create
-// is never sent twice. Retries stay within each call's deadline.
+// serviceConfig retries only the idempotent reads, on UNAVAILABLE (a pod going away), and lets
+// them wait for a connection instead of failing while the channel reconnects (a users process
+// restarting, or every pod of it replaced): within each call's deadline either way. A create is
+// never sent twice, nor held back waiting.
 const serviceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
   "methodConfig": [{
@@ -19,6 +23,7 @@ const serviceConfig = `{
       {"service": "flotilla.users.v1.UserService", "method": "GetUser"},
       {"service": "flotilla.users.v1.UserService", "method": "ListUsers"}
     ],
+    "waitForReady": true,
     "retryPolicy": {
       "maxAttempts": 3,
       "initialBackoff": "0.05s",
@@ -35,6 +40,12 @@ func Dial(addr string, metrics *platform.Metrics) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient("dns:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
+		// Reconnect within a tenth of a second of a refused dial (gRPC's default starts at 1 s),
+		// so a waiting read is served soon after the users process is back.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		}),
 		grpc.WithChainUnaryInterceptor(platform.UnaryClientInterceptor(metrics)),
 	)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,6 +23,7 @@ type Config struct {
 	DebugAddr       string        // DEBUG_ADDR: pprof; keep it on loopback.
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests get after SIGTERM.
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn or error.
+	MaxInFlight     int           // MAX_IN_FLIGHT: public requests served at once; more are shed with 503.
 }
 
 // DefaultConfig is the configuration of a service started with no environment at all.
@@ -34,6 +36,7 @@ func DefaultConfig(service string) Config {
 		DebugAddr:       "127.0.0.1:6060",
 		ShutdownTimeout: 20 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		MaxInFlight:     256,
 	}
 }
 
@@ -67,6 +70,14 @@ func LoadConfig(service string, getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: must be above 0 and at most 10m", v))
 		default:
 			cfg.ShutdownTimeout = d
+		}
+	}
+	if v := getenv("MAX_IN_FLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100_000 {
+			errs = append(errs, fmt.Errorf("MAX_IN_FLIGHT=%q: must be a whole number from 1 to 100000", v))
+		} else {
+			cfg.MaxInFlight = n
 		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {

@@ -28,6 +28,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "timeout not a duration", env: map[string]string{"SHUTDOWN_TIMEOUT": "20"}, wantErr: []string{`SHUTDOWN_TIMEOUT="20": not a duration`}},
 		{name: "timeout too long", env: map[string]string{"SHUTDOWN_TIMEOUT": "1h"}, wantErr: []string{"at most 10m"}},
 		{name: "unknown level", env: map[string]string{"LOG_LEVEL": "verbose"}, wantErr: []string{`LOG_LEVEL="verbose"`}},
+		{name: "in-flight limit of zero", env: map[string]string{"MAX_IN_FLIGHT": "0"}, wantErr: []string{`MAX_IN_FLIGHT="0": must be a whole number from 1 to 100000`}},
 		{name: "same address twice", env: map[string]string{"OPS_ADDR": ":8080"}, wantErr: []string{"must differ"}},
 		{name: "every problem at once", env: map[string]string{"LISTEN_ADDR": "x", "LOG_LEVEL": "loud"}, wantErr: []string{"LISTEN_ADDR", "LOG_LEVEL"}},
 	}
