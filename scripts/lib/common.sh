@@ -59,7 +59,12 @@ with_work_dir() {
   trap _stop_and_clean EXIT
 }
 _stop_and_clean() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Newest first, each awaited: a server stops while what it depends on still runs (the API
+  # server before etcd; otherwise it spends a minute retrying storage on its way out).
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
