@@ -2,7 +2,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["bin/", "node_modules/", "services/", "coverage/"] },
+  { ignores: ["bin/", "node_modules/", "services/", "coverage/", ".flotilla/"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -345,6 +345,9 @@ function imageArgs(name: string, service: ImageSource, config: StackConfig, regi
       target: service.build.target,
       // The one Dockerfile builds any service: SERVICE names its main package.
       args: { SERVICE: (service.main ?? `./cmd/${name}`).slice("./cmd/".length), ...service.build.args },
+      // Only what that package compiles from reaches its build, so another service's change rebuilds nothing here.
+      goMainPackage: service.main ?? `./cmd/${name}`,
+      stagingDir: path.join(projectDir, ".flotilla", "contexts", name),
       platform,
       builder: config.images.builder,
     },

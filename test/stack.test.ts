@@ -67,7 +67,9 @@ describe("dev stack", async () => {
     ]);
     // An existing cluster (kind) runs on this machine, so its images are built for it.
     expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: hostPlatform(), builderVersion: "BuilderBuildKit" });
-    expect(images[0]?.inputs.build.dockerfile).toMatch(/services\/Dockerfile$/);
+    // Each service builds from a context of its own: what its main package compiles from.
+    expect(images[0]?.inputs.build.context).toMatch(/\.flotilla\/contexts\/users$/);
+    expect(images[0]?.inputs.build.dockerfile).toMatch(/\.flotilla\/contexts\/users\/Dockerfile$/);
     expect(images[0]?.inputs.skipPush).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { RegistryCredentials } from "../registry/credentials";
 import { buildContextHash } from "./contextHash";
+import { goBuildFiles, stageContext } from "./goContext";
 
 export interface ImageBuild {
   /** Build context directory, relative to the working directory or absolute. */
@@ -32,6 +33,18 @@ export interface ImageBuild {
    * @default "buildkit"
    */
   readonly builder?: "buildkit" | "classic";
+  /**
+   * For a Go module context: the main package the image builds, such as `./cmd/users`. The build
+   * then gets a context of its own, holding only what that package compiles from (see
+   * goContext.ts), so the tag, and any rebuild, follow that service's sources alone.
+   * @default the whole context
+   */
+  readonly goMainPackage?: string;
+  /**
+   * Where that context is staged; a stable path, since the Docker provider records it.
+   * @default `.flotilla/contexts/<context's name>/<image name>` beside the context
+   */
+  readonly stagingDir?: string;
 }
 
 export interface ServiceImageArgs {
@@ -76,14 +89,15 @@ export class ServiceImage extends pulumi.ComponentResource {
       }
       const platform = pulumi.output(build.platform ?? "linux/amd64");
       const dockerfile = build.dockerfile ?? "Dockerfile";
-      const tag = platform.apply((p) => contentTag({ context: build.context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
+      const context = build.goMainPackage === undefined ? build.context : stageGoContext(name, build, dockerfile);
+      const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
       const image = new docker.Image(
         name,
         {
           imageName: pulumi.interpolate`${args.repository}:${tag}`,
           build: {
-            context: build.context,
-            dockerfile: path.join(build.context, dockerfile),
+            context,
+            dockerfile: path.join(context, dockerfile),
             target: build.target,
             args: build.args,
             platform,
@@ -98,6 +112,14 @@ export class ServiceImage extends pulumi.ComponentResource {
     }
     this.registerOutputs({ imageRef: this.imageRef });
   }
+}
+
+/** Stages a Go service's own context (goContext.ts) and returns its directory. */
+function stageGoContext(name: string, build: ImageBuild, dockerfile: string): string {
+  const context = path.resolve(build.context);
+  const stagingDir = build.stagingDir ?? path.join(path.dirname(context), ".flotilla", "contexts", path.basename(context), name);
+  stageContext(context, dockerfile, goBuildFiles(context, build.goMainPackage as string), stagingDir);
+  return stagingDir;
 }
 
 /** A tag that names the build's content: the same sources and settings give the same tag anywhere. */
