@@ -28,7 +28,7 @@ figures() {
   changes=$(cli up bare)
   local up_seconds=$((SECONDS - start))
   local rebuilt
-  rebuilt=$(grep -o 'build [a-z]*: [0-9]*s' "$loop/images.err" | awk '{ print $2 }' | tr -d : | paste -sd, -)
+  rebuilt=$(grep -o 'build [a-z]*: [0-9][0-9]*s$' "$loop/images.err" | awk '{ print $2 }' | tr -d : | paste -sd, -)
   log "inner loop: build and push ${build_seconds}s (rebuilt: ${rebuilt:-none}), up ${up_seconds}s ($changes), total $((build_seconds + up_seconds))s (target < 30 s warm)"
   suite loop FLOTILLA_E2E_LOOP_REBUILT="$rebuilt" FLOTILLA_E2E_LOOP_CHANGES="$changes" FLOTILLA_E2E_LOOP_IMAGE="$image"
   cli destroy bare >/dev/null
