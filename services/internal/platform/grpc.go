@@ -46,11 +46,14 @@ func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServer
 func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
-		if id := RequestID(ctx); id != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", id)
-		}
-		if id := TraceID(ctx); id != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", "00-"+id+"-"+newID(8)+"-01")
+		// One append for both ids: each append copies the outgoing metadata.
+		switch ids := idsOf(ctx); {
+		case ids.request != "" && ids.trace != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", ids.request, "traceparent", traceparent(ids.trace))
+		case ids.request != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", ids.request)
+		case ids.trace != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent(ids.trace))
 		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		metrics.grpcClientCalls.WithLabelValues(method, status.Code(err).String()).Inc()
@@ -58,6 +61,9 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 		return err
 	}
 }
+
+// traceparent continues a trace with a new span id (W3C Trace Context, sampled).
+func traceparent(traceID string) string { return "00-" + traceID + "-" + newID(8) + "-01" }
 
 func first(md metadata.MD, key string) string {
 	if values := md.Get(key); len(values) > 0 {

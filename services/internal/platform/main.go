@@ -34,6 +34,8 @@ func Main(ctx context.Context, service string, app App, getenv func(string) stri
 		return ExitConfig
 	}
 	log := NewLogger(stdout, cfg)
+	gogc, memoryLimit := TuneRuntime(getenv)
+	log.Debug("runtime", "gogc", gogc, "memory_limit_bytes", memoryLimit)
 	if err := app(ctx, cfg, getenv, log); err != nil {
 		if ce := (ConfigError{}); errors.As(err, &ce) {
 			fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, ce.Err)
