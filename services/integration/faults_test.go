@@ -101,7 +101,7 @@ func TestFaultSlowUsers(t *testing.T) {
 	const timeout, workers = 200 * time.Millisecond, 32
 	gatewayEnv := serviceEnv(t, map[string]string{"USERS_ADDR": listener.Addr().String(), "USERS_TIMEOUT": timeout.String()})
 	// Readiness checks the users health service, which this fake lacks: wait for liveness instead.
-	gateway, _ := startProcessLive(t, buildService(t, "gateway"), gatewayEnv)
+	gateway, _ := startProcessUntil(t, buildService(t, "gateway"), gatewayEnv, "/healthz")
 	base := "http://" + gatewayEnv["LISTEN_ADDR"]
 	idleGoroutines, idleRSS := goroutines(t, gatewayEnv["DEBUG_ADDR"]), rssKB(t, gateway.Process.Pid)
 

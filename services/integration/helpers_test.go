@@ -21,9 +21,15 @@ func serviceEnv(t *testing.T, extra map[string]string) map[string]string {
 
 func waitReady(t *testing.T, opsAddr string) {
 	t.Helper()
+	waitFor(t, opsAddr, "/readyz")
+}
+
+// waitFor waits up to 10 s for an operations endpoint to answer 200.
+func waitFor(t *testing.T, opsAddr, probe string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + opsAddr + "/readyz"); err == nil {
+		if resp, err := http.Get("http://" + opsAddr + probe); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -31,5 +37,5 @@ func waitReady(t *testing.T, opsAddr string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("%s/readyz not 200 within 10s", opsAddr)
+	t.Fatalf("%s%s not 200 within 10s", opsAddr, probe)
 }

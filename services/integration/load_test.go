@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,33 +161,4 @@ func goroutines(t *testing.T, debugAddr string) int {
 		t.Fatalf("goroutine profile header %q: %v", line, err)
 	}
 	return n
-}
-
-// startProcessLive is startProcess for a service whose readiness cannot pass (its dependency
-// lacks a health service): it waits for liveness instead.
-func startProcessLive(t *testing.T, bin string, env map[string]string) (*exec.Cmd, <-chan error) {
-	t.Helper()
-	cmd := exec.Command(bin)
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + env["OPS_ADDR"] + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd, exited
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s/healthz not 200 within 10s", env["OPS_ADDR"])
-	return nil, nil
 }

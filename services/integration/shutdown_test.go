@@ -27,8 +27,15 @@ func buildService(t *testing.T, name string) string {
 	return bin
 }
 
-// startProcess runs a service binary with env; the test gets its exit through the returned channel.
+// startProcess runs a service binary with env and waits until it is ready; the test gets its
+// exit through the returned channel.
 func startProcess(t *testing.T, bin string, env map[string]string) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	return startProcessUntil(t, bin, env, "/readyz")
+}
+
+// startProcessUntil is startProcess waiting for another operations endpoint (such as /healthz).
+func startProcessUntil(t *testing.T, bin string, env map[string]string, probe string) (*exec.Cmd, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	for k, v := range env {
@@ -41,7 +48,7 @@ func startProcess(t *testing.T, bin string, env map[string]string) (*exec.Cmd, <
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitReady(t, env["OPS_ADDR"])
+	waitFor(t, env["OPS_ADDR"], probe)
 	return cmd, exited
 }
 
