@@ -179,9 +179,16 @@ func TestFaultOverload(t *testing.T) {
 		return r
 	})
 
+	// The same clients against a gateway without the limit: what the limit saves.
+	unlimitedEnv := serviceEnv(t, map[string]string{"USERS_ADDR": usersEnv["LISTEN_ADDR"], "MAX_IN_FLIGHT": "100000"})
+	startProcess(t, buildService(t, "gateway"), unlimitedEnv)
+	unlimitedURL := "http://" + unlimitedEnv["LISTEN_ADDR"] + "/v1/users/1"
+	unlimited := load(clients, 3*time.Second, 400_000, func(int) result { return httpDo(busy, get(unlimitedURL)) })
+
 	served, shed := count(overloaded, statusIs(http.StatusOK)), count(overloaded, statusIs(http.StatusServiceUnavailable))
 	figure(t, "overload.unloaded_p99", percentile(unloaded, 0.99, statusIs(http.StatusOK)), "ms")
 	figure(t, "overload.served_p99", percentile(overloaded, 0.99, statusIs(http.StatusOK)), "ms")
+	figure(t, "overload.unlimited_p99", percentile(unlimited, 0.99, statusIs(http.StatusOK)), "ms")
 	figure(t, "overload.shed_fraction", float64(shed)/float64(len(overloaded)), "")
 	figure(t, "overload.served", float64(served), "requests")
 	if shed == 0 {
