@@ -48,9 +48,7 @@ export interface StackOutputs {
 export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projectDir: string): StackOutputs {
   checkSources(config, projectDir);
   const stack = pulumi.getStack();
-  // Prod's stateful pieces (the cluster, its KMS key, the image repositories) are protected: a
-  // `pulumi destroy` refuses them until `pulumi state unprotect` says it is meant.
-  const protect = config.environment === "prod";
+  const protect = protectedIn(config);
   const cluster = createCluster(config, secrets.kubeconfig, protect);
   const kubernetes = { provider: cluster.provider };
   const platform = imagesPlatform(config, cluster);
@@ -202,8 +200,14 @@ export function deployCluster({ config }: LoadedConfig): Pick<StackOutputs, "kub
   if (config.cluster.type !== "eks") {
     throw new ConfigError([`${configNamespace}:scope: a cluster stack makes its cluster: set cluster.type eks`]);
   }
-  return clusterOutputs(new EksCluster(pulumi.getStack(), { ...config.cluster, protect: config.environment === "prod" }));
+  return clusterOutputs(new EksCluster(pulumi.getStack(), { ...config.cluster, protect: protectedIn(config) }));
 }
+
+/**
+ * Prod's stateful pieces (the cluster, its KMS key, the image repositories) are protected: a
+ * `pulumi destroy` refuses them until `pulumi state unprotect` says it is meant.
+ */
+const protectedIn = (config: StackConfig) => config.environment === "prod";
 
 function clusterOutputs(cluster: { provider: k8s.Provider }): Pick<StackOutputs, "kubeconfig" | "clusterName" | "storageClass" | "architecture"> {
   return cluster instanceof EksCluster
@@ -228,7 +232,7 @@ export function checkSources(config: StackConfig, projectDir: string): void {
     }
     const key = `${configNamespace}:services.${name}`;
     const context = path.resolve(projectDir, service.build.context);
-    const main = service.main ?? `./cmd/${name}`;
+    const main = mainPackage(name, service);
     const missing: [string, string, string][] = [
       [`${key}.build.context`, context, "a directory"],
       [`${key}.build.dockerfile`, path.resolve(context, service.build.dockerfile), "a file"],
@@ -329,6 +333,9 @@ function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | 
 /** The Go main package of the logsetup Job (services/cmd/logsetup). */
 const logSetupName = "logsetup";
 
+/** A service's Go main package: `main`, or `./cmd/<name>`. */
+const mainPackage = (name: string, service: Pick<ServiceConfig, "main">) => service.main ?? `./cmd/${name}`;
+
 /** What an image is made from: a prebuilt reference, or a build of `./cmd/<name>` (or `main`). */
 type ImageSource = Pick<ServiceConfig, "image" | "main"> & { build: Pick<ServiceConfig["build"], "context" | "dockerfile" | "args"> & { target?: string } };
 
@@ -344,9 +351,9 @@ function imageArgs(name: string, service: ImageSource, config: StackConfig, regi
       dockerfile: service.build.dockerfile,
       target: service.build.target,
       // The one Dockerfile builds any service: SERVICE names its main package.
-      args: { SERVICE: (service.main ?? `./cmd/${name}`).slice("./cmd/".length), ...service.build.args },
+      args: { SERVICE: mainPackage(name, service).slice("./cmd/".length), ...service.build.args },
       // Only what that package compiles from reaches its build, so another service's change rebuilds nothing here.
-      goMainPackage: service.main ?? `./cmd/${name}`,
+      goMainPackage: mainPackage(name, service),
       stagingDir: path.join(projectDir, ".flotilla", "contexts", name),
       platform,
       builder: config.images.builder,

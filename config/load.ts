@@ -115,23 +115,22 @@ function separateSecrets(config: StackConfig): LoadedConfig {
 
 /** The path of every plain `services.<name>.env.<NAME>` whose name or value looks like a credential. */
 function credentialEnvPaths(input: Record<string, unknown>): string[][] {
-  const services = (typeof input.services === "object" && input.services !== null ? input.services : {}) as Record<string, { env?: unknown }>;
-  return Object.entries(services).flatMap(([name, service]) =>
-    typeof service?.env === "object" && service.env !== null
-      ? Object.entries(service.env as Record<string, unknown>)
-          .filter(([key, value]) => isCredentialName(key) || (typeof value === "string" && isCredentialValue(value)))
-          .map(([key]) => ["services", name, "env", key])
-      : [],
-  );
+  return serviceEntries(input, "env")
+    .filter(([, key, value]) => isCredentialName(key) || (typeof value === "string" && isCredentialValue(value)))
+    .map(([name, key]) => ["services", name, "env", key]);
 }
 
 /** The path of every `services.<name>.secretEnv.<NAME>` given, whatever else is wrong with it. */
 function secretEnvPaths(input: Record<string, unknown>): string[][] {
-  const services = (typeof input.services === "object" && input.services !== null ? input.services : {}) as Record<string, { secretEnv?: unknown }>;
+  return serviceEntries(input, "secretEnv").map(([name, key]) => ["services", name, "secretEnv", key]);
+}
+
+/** Every entry of each service's map `field` in the raw input, before validation: [service, key, value]. */
+function serviceEntries(input: Record<string, unknown>, field: "env" | "secretEnv"): [string, string, unknown][] {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+  const services = isObject(input.services) ? input.services : {};
   return Object.entries(services).flatMap(([name, service]) =>
-    typeof service?.secretEnv === "object" && service.secretEnv !== null
-      ? Object.keys(service.secretEnv).map((key) => ["services", name, "secretEnv", key])
-      : [],
+    isObject(service) && isObject(service[field]) ? Object.entries(service[field]).map(([key, value]): [string, string, unknown] => [name, key, value]) : [],
   );
 }
 

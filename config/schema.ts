@@ -441,6 +441,8 @@ export const stackConfigSchema = stackConfigObject.superRefine(checkCrossReferen
 
 function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z.RefinementCtx): void {
   const names = new Set(Object.keys(config.services));
+  // What one node of the group can hold, for every service's requests: known for EKS node groups.
+  const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
   for (const [name, service] of Object.entries(config.services)) {
     const at = (...path: (string | number)[]) => ["services", name, ...path];
     service.calls.forEach((callee, i) => {
@@ -463,12 +465,11 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
       ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });
     }
     for (const problem of envProblems({ env: service.env, secretEnv: Object.keys(service.secretEnv), calls: service.calls })) {
-      const credential = problem.message.startsWith("looks like a credential");
       ctx.addIssue({
         code: "custom",
         path: problem.at === "calls" ? at("calls", service.calls.indexOf(problem.name)) : at(problem.at, problem.name),
         input: problem.name,
-        message: credential
+        message: problem.credential
           ? `${problem.message}, set as a secret: pulumi config set --secret --path services.${name}.secretEnv.${problem.name} <value>`
           : problem.message,
       });
@@ -496,14 +497,12 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
         message: `holds ${envBytes} bytes; a ConfigMap holds at most 1 MiB (${configMapLimitBytes} bytes): ship large values in the image or a volume`,
       });
     }
-    if (config.cluster.type === "eks") {
-      const biggest = largestNode(config.cluster.nodes.instanceTypes);
-      for (const [resource, capacity] of biggest
-        ? ([
-            ["cpu", biggest.cpuCores],
-            ["memory", biggest.memoryBytes],
-          ] as const)
-        : []) {
+    if (biggest !== undefined) {
+      const capacities = [
+        ["cpu", biggest.cpuCores],
+        ["memory", biggest.memoryBytes],
+      ] as const;
+      for (const [resource, capacity] of capacities) {
         const request = service.resources.requests[resource];
         const problem = resource === "cpu" ? cpuProblem(request) : bytesProblem(request);
         if (problem === undefined && quantityValue(request) > capacity) {
@@ -512,14 +511,12 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
             code: "custom",
             path: at("resources", "requests", resource),
             input: request,
-            message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest?.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
+            message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
           });
         }
       }
     }
-    if (config.environment === "prod" && service.image !== undefined && !service.image.includes("@sha256:")) {
-      ctx.addIssue({ code: "custom", path: at("image"), input: service.image, message: "prod deploys images by digest: add @sha256:<digest>" });
-    }
+    requireDigestInProd(config, service.image, at("image"), ctx);
   }
   if (config.cluster.type === "eks") {
     const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
@@ -559,14 +556,7 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
       message: 'is required while logging is enabled: pulumi config set --secret --path logging.collectorPassword "$(openssl rand -base64 24)"',
     });
   }
-  if (config.environment === "prod" && config.logging.setupImage !== undefined && !config.logging.setupImage.includes("@sha256:")) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["logging", "setupImage"],
-      input: config.logging.setupImage,
-      message: "prod deploys images by digest: add @sha256:<digest>",
-    });
-  }
+  requireDigestInProd(config, config.logging.setupImage, ["logging", "setupImage"], ctx);
   const heapBytes = (heap: string) => quantityValue(heap.replace(/m$/, "Mi").replace(/g$/, "Gi"));
   const esMemory = config.logging.elasticsearch.resources.limits.memory;
   if (
@@ -583,6 +573,13 @@ function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z
   }
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
+  }
+}
+
+/** Prod deploys prebuilt images by digest only: a tag can move under what was previewed. */
+function requireDigestInProd(config: { environment: string }, image: string | undefined, path: (string | number)[], ctx: z.RefinementCtx): void {
+  if (config.environment === "prod" && image !== undefined && !image.includes("@sha256:")) {
+    ctx.addIssue({ code: "custom", path, input: image, message: "prod deploys images by digest: add @sha256:<digest>" });
   }
 }
 

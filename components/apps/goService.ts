@@ -324,6 +324,8 @@ export interface EnvProblem {
   readonly at: "env" | "secretEnv" | "calls";
   readonly name: string;
   readonly message: string;
+  /** Set for a credential in plain env: the value belongs in secretEnv. */
+  readonly credential?: true;
 }
 
 /**
@@ -341,14 +343,16 @@ export function envProblems(opts: { env: Readonly<Record<string, string>>; secre
         : undefined;
   const problems: EnvProblem[] = [];
   for (const [name, value] of Object.entries(opts.env)) {
-    const message =
-      collision(name) ??
-      (opts.secretEnv.includes(name) ? "is in secretEnv too; set it once" : undefined) ??
-      (isCredentialName(name) || isCredentialValue(value)
-        ? "looks like a credential: plain env lands in a ConfigMap and in the state; move it to secretEnv"
-        : undefined);
+    const message = collision(name) ?? (opts.secretEnv.includes(name) ? "is in secretEnv too; set it once" : undefined);
     if (message !== undefined) {
       problems.push({ at: "env", name, message });
+    } else if (isCredentialName(name) || isCredentialValue(value)) {
+      problems.push({
+        at: "env",
+        name,
+        message: "looks like a credential: plain env lands in a ConfigMap and in the state; move it to secretEnv",
+        credential: true,
+      });
     }
   }
   for (const name of opts.secretEnv) {

@@ -140,6 +140,9 @@ export class EksCluster extends pulumi.ComponentResource {
       (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child),
     );
 
+    // One lookup of the partition (aws, aws-cn, aws-us-gov) for every ARN built below.
+    const partition = aws.getPartitionOutput({}, child).partition;
+    const managedPolicy = (policyName: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policyName}`;
     const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("eks.amazonaws.com")), tags }, child);
     new aws.iam.RolePolicyAttachment(`${name}-cluster`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, child);
     const nodeRole = new aws.iam.Role(`${name}-nodes`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("ec2.amazonaws.com")), tags }, child);
@@ -236,7 +239,6 @@ export class EksCluster extends pulumi.ComponentResource {
     ];
 
     // Cluster administrators by access entry, the API authentication mode's replacement for aws-auth.
-    const partition = aws.getPartitionOutput({}, child).partition;
     for (const [i, principalArn] of (args.adminRoleArns ?? []).entries()) {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, child);
       new aws.eks.AccessPolicyAssociation(
@@ -282,11 +284,6 @@ export class EksCluster extends pulumi.ComponentResource {
 
 /** The managed policies EKS nodes need: join the cluster, run the VPC CNI, pull from ECR. */
 export const nodePolicyNames = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] as const;
-
-/** An AWS managed policy's ARN, in the partition the stack deploys to (`service-role/…` where AWS puts it there). */
-function managedPolicy(policyName: string): pulumi.Output<string> {
-  return aws.getPartitionOutput().partition.apply((partition) => `arn:${partition}:iam::aws:policy/${policyName}`);
-}
 
 /** Splits an IPv4 range into `count` equal subnets, each 1/16 of it: room for zones to be added. */
 export function subnetCidrs(cidr: string, count: number): string[] {

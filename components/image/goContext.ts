@@ -95,7 +95,9 @@ export function stageContext(context: string, dockerfile: string, files: readonl
   const all = [...new Set([...files, ...extras])].sort();
   const digest = createHash("sha256");
   for (const file of all) {
-    digest.update(`\0${file}\0`).update(fs.readFileSync(path.join(context, file)));
+    // The mode too: the content tag counts the executable bit, so a chmod must restage.
+    const source = path.join(context, file);
+    digest.update(`\0${file}\0${fs.statSync(source).mode}\0`).update(fs.readFileSync(source));
   }
   const marker = `${stagedDir}.sha256`;
   const want = digest.digest("hex");

@@ -408,17 +408,9 @@ export function fluentBitValues(pipeline: Parameters<typeof fluentBitConfig>[0],
     // get, list and watch on pods and namespaces, for the kubernetes filter; nothing on nodes.
     rbac: { create: true, nodeAccess: false, eventsAccess: false },
     config: fluentBitConfig(pipeline),
-    // Root, to read the nodes' log files (root-owned, 0640), and nothing more: no capabilities,
-    // no privilege escalation, a read-only root file system.
-    securityContext: {
-      runAsUser: 0,
-      runAsNonRoot: false,
-      privileged: false,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    // The platform's restricted container, but root, to read the nodes' log files (root-owned,
+    // 0640): no capabilities, no privilege escalation, a read-only root file system.
+    securityContext: { ...restrictedContainerSecurityContext(), runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
     resources: resourceRequirements({
       requests: { cpu: "20m", memory: "48Mi", ephemeralStorage: "16Mi" },
       limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "64Mi" },

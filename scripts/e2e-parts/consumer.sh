@@ -4,32 +4,30 @@
 # by tag (suite "policy", which also reads the dev stack's preview status).
 consumer() {
   scripts/package-check "$work/package" >&2
+  # pulumi and cli act on $project: here, by bash's dynamic scope, the consumer's.
   local project=$work/package/consumer token
   token=$(openssl rand -hex 16)
   install_provider_for "$project"
-  consumer_pulumi() { "$pulumi_root/bin/pulumi" --cwd "$project" --non-interactive "$@"; }
-  consumer_pulumi stack init e2e >/dev/null
-  consumer_pulumi config set --stack e2e image "$users_image"
-  consumer_pulumi config set --stack e2e apiToken "$token" --secret
+  pulumi stack init e2e >/dev/null
+  pulumi config set --stack e2e image "$users_image"
+  pulumi config set --stack e2e apiToken "$token" --secret
 
   local status=0
-  consumer_pulumi preview --stack e2e --policy-pack "$policy_analyzer" >"$work/policy-digest.out" 2>&1 || status=$?
+  pulumi preview --stack e2e --policy-pack "$policy_analyzer" >"$work/policy-digest.out" 2>&1 || status=$?
   echo "$status" >"$work/policy-digest.status"
-  consumer_pulumi up --stack e2e --yes --skip-preview --suppress-progress >&2
   local up second_up
-  up=$(last_changes consumer_pulumi e2e)
-  consumer_pulumi up --stack e2e --yes --skip-preview --suppress-progress >&2
-  second_up=$(last_changes consumer_pulumi e2e)
+  up=$(cli up e2e)
+  second_up=$(cli up e2e)
   log "consumer: up $up, second up $second_up"
   suite consumer FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_CONSUMER_UP="$up" FLOTILLA_E2E_CONSUMER_SECOND_UP="$second_up" FLOTILLA_E2E_CONSUMER_TOKEN="$token"
-  consumer_pulumi destroy --stack e2e --yes --skip-preview --suppress-progress >&2
+  cli destroy e2e >/dev/null
   suite consumer FLOTILLA_E2E_PHASE=destroyed
 
   step "policy pack: a deliberately bad stack (an image by tag)"
-  consumer_pulumi stack init tagged >/dev/null
-  consumer_pulumi config set --stack tagged image registry.example/greeter:v1
+  pulumi stack init tagged >/dev/null
+  pulumi config set --stack tagged image registry.example/greeter:v1
   status=0
-  consumer_pulumi preview --stack tagged --policy-pack "$policy_analyzer" >"$work/policy-tag.out" 2>&1 || status=$?
+  pulumi preview --stack tagged --policy-pack "$policy_analyzer" >"$work/policy-tag.out" 2>&1 || status=$?
   suite policy FLOTILLA_E2E_POLICY_DEV_STATUS="$(cat "$work/policy-dev.status" 2>/dev/null)" \
     FLOTILLA_E2E_POLICY_DIGEST_STATUS="$(cat "$work/policy-digest.status")" FLOTILLA_E2E_POLICY_DIGEST_OUT="$work/policy-digest.out" \
     FLOTILLA_E2E_POLICY_TAG_STATUS="$status" FLOTILLA_E2E_POLICY_TAG_OUT="$work/policy-tag.out"

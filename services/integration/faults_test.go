@@ -46,16 +46,18 @@ func TestFaultUsersRestartMidLoad(t *testing.T) {
 		if worker == 8 { // one writer among eight readers
 			time.Sleep(20 * time.Millisecond)
 			body := fmt.Sprintf(`{"name":"Bo","email":"bo%d@example.com"}`, created.Add(1))
-			return httpDo(client, post(base+"/v1/users", "application/json", body))
+			r := httpDo(client, post(base+"/v1/users", "application/json", body))
+			r.kind = "create"
+			return r
 		}
 		r := httpDo(client, get(base+"/v1/users/1"))
-		r.retryAfter = "GET"
+		r.kind = "read"
 		return r
 	})
 	if backAt.Load() == 0 {
 		t.Fatal("users was not restarted during the load")
 	}
-	isRead := func(r result) bool { return r.retryAfter == "GET" }
+	isRead := func(r result) bool { return r.kind == "read" }
 	reads := count(results, isRead)
 	failedReads := count(results, func(r result) bool { return isRead(r) && (r.err != nil || r.status != http.StatusOK) })
 	creates := len(results) - reads

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +31,7 @@ func figure(t *testing.T, name string, value float64, unit string) {
 
 // result is what one request came back with.
 type result struct {
+	kind       string // what the caller sent, where a load mixes kinds (such as "read" and "create")
 	status     int
 	retryAfter string
 	latency    time.Duration
@@ -43,18 +45,11 @@ func load(workers int, duration time.Duration, budget int, do func(worker int) r
 	var all []result
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(duration)
-	var spent sync.Mutex
-	count := 0
-	take := func() bool {
-		spent.Lock()
-		defer spent.Unlock()
-		count++
-		return count <= budget
-	}
+	var issued atomic.Int64
 	for w := range workers {
 		wg.Go(func() {
 			var mine []result
-			for time.Now().Before(deadline) && take() {
+			for time.Now().Before(deadline) && issued.Add(1) <= int64(budget) {
 				mine = append(mine, do(w))
 			}
 			mu.Lock()
