@@ -25,8 +25,8 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	defer conn.Close()
 	health := platform.NewHealth()
 	health.AddCheck("users", ReachableCheck(conn))
-	// Shed requests are still counted and logged: the limit sits inside the instrumentation.
-	api := platform.LimitInFlight(NewHandler(usersv1.NewUserServiceClient(conn), timeout, log), cfg.MaxInFlight, 1)
+	// Shed requests are still counted: the limit sits inside the instrumentation.
+	api := platform.LimitInFlight(NewHandler(usersv1.NewUserServiceClient(conn), timeout, log), cfg.MaxInFlight, 1, log)
 	handler := platform.Instrument(api, log, metrics)
 	return platform.Run(ctx, cfg, log, health, metrics, platform.HTTP{Server: platform.NewHTTPServer(handler, log)})
 }

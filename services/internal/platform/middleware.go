@@ -11,7 +11,7 @@ import (
 
 // Instrument wraps a public HTTP handler with what every request gets: panic recovery, a request
 // id and a trace id (taken from X-Request-Id and traceparent, or made), RED metrics by route
-// pattern, and a log line (debug for all, error for 5xx).
+// pattern, and a log line (debug for all, error for 5xx but the ones LimitInFlight sheds).
 func Instrument(next http.Handler, log *slog.Logger, metrics *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -42,7 +42,7 @@ func Instrument(next http.Handler, log *slog.Logger, metrics *Metrics) http.Hand
 			metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
 			metrics.httpDuration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			level := slog.LevelDebug
-			if rec.status >= 500 {
+			if rec.status >= 500 && !rec.shed {
 				level = slog.LevelError
 			}
 			if log.Enabled(ctx, level) {
@@ -58,6 +58,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	shed   bool // set by LimitInFlight: a 503 on purpose, not a fault
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
