@@ -15,9 +15,12 @@ import (
 // serviceConfig retries only the idempotent reads, on UNAVAILABLE (a pod going away), and lets
 // them wait for a connection instead of failing while the channel reconnects (a users process
 // restarting, or every pod of it replaced): within each call's deadline either way. A create is
-// never sent twice, nor held back waiting.
+// never sent twice, nor held back waiting. The retry budget (retryThrottling) keeps retries from
+// multiplying the load on a users service that is failing for good: once failures outrun a tenth
+// of the successes by about 50, the channel stops retrying until successes earn it back.
 const serviceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
+  "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
   "methodConfig": [{
     "name": [
       {"service": "flotilla.users.v1.UserService", "method": "GetUser"},
