@@ -234,6 +234,61 @@ func retryAfterJittered(t *testing.T, header string) time.Duration {
 	return delay/2 + rand.N(delay+1)
 }
 
+// TestFaultUsersSheds lets users serve one call at a time behind a gateway with 64 clients: users
+// sheds the excess with UNAVAILABLE, the gateway retries those reads (on the same pod here,
+// within its retry budget) and answers 503 only when a retry is shed too. Nothing else may fail,
+// and the gateway must stay ready throughout: users never sheds its health checks.
+func TestFaultUsersSheds(t *testing.T) {
+	usersEnv := serviceEnv(t, map[string]string{"MAX_IN_FLIGHT": "1"})
+	startProcess(t, buildService(t, "users"), usersEnv)
+	gatewayEnv := serviceEnv(t, map[string]string{"USERS_ADDR": usersEnv["LISTEN_ADDR"]})
+	startProcess(t, buildService(t, "gateway"), gatewayEnv)
+	url := "http://" + gatewayEnv["LISTEN_ADDR"] + "/v1/users/1"
+
+	var probes, notReady atomic.Int64
+	stop := make(chan struct{})
+	var prober sync.WaitGroup
+	prober.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			probes.Add(1)
+			resp, err := http.Get("http://" + gatewayEnv["OPS_ADDR"] + "/readyz")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				notReady.Add(1)
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
+	const clients = 64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 5 * time.Second}
+	results := load(clients, 2*time.Second, 100_000, func(int) result { return httpDo(client, get(url)) })
+	close(stop)
+	prober.Wait()
+
+	shedByUsers := counter(t, usersEnv["OPS_ADDR"], "grpc_server_handled_total", `grpc_code="Unavailable"`, `UserService/GetUser"`)
+	served, shed := count(results, statusIs(http.StatusOK)), count(results, statusIs(http.StatusServiceUnavailable))
+	figure(t, "usersshed.requests", float64(len(results)), "requests")
+	figure(t, "usersshed.users_shed", shedByUsers, "calls")
+	figure(t, "usersshed.gateway_503", float64(shed), "requests")
+	figure(t, "usersshed.not_ready", float64(notReady.Load()), "probes")
+	figure(t, "usersshed.probes", float64(probes.Load()), "probes")
+	if shedByUsers == 0 {
+		t.Errorf("users with an in-flight limit of 1 shed nothing under %d clients", clients)
+	}
+	if other := len(results) - served - shed; other != 0 {
+		t.Errorf("%d requests got neither 200 nor 503 (errors or other statuses)", other)
+	}
+	if notReady.Load() != 0 {
+		t.Errorf("the gateway was not ready in %d of %d probes while users shed", notReady.Load(), probes.Load())
+	}
+}
+
 // TestFaultBadRequestsUnderLoad runs good reads alone, then beside oversized bodies, malformed
 // JSON, unknown paths and slowloris connections. The bad requests must get their 4xx, the
 // slowloris connections must be cut by the header timeout; the good traffic's latency with and

@@ -157,3 +157,37 @@ func goroutines(t *testing.T, debugAddr string) int {
 	}
 	return n
 }
+
+// counter is the sum of a counter's series, on a service's /metrics, whose labels contain every
+// one of labels (such as `code="Unavailable"`).
+func counter(t *testing.T, opsAddr, name string, labels ...string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + opsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	scanner := bufio.NewScanner(resp.Body)
+	for scanner.Scan() {
+		series, value, ok := strings.Cut(scanner.Text(), " ")
+		if !ok || !strings.HasPrefix(series, name+"{") || !containsAll(series, labels) {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", scanner.Text(), err)
+		}
+		sum += v
+	}
+	return sum
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, part := range parts {
+		if !strings.Contains(s, part) {
+			return false
+		}
+	}
+	return true
+}

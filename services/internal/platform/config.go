@@ -23,7 +23,7 @@ type Config struct {
 	DebugAddr       string        // DEBUG_ADDR: pprof; keep it on loopback.
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests get after SIGTERM.
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn or error.
-	MaxInFlight     int           // MAX_IN_FLIGHT: public requests served at once; more are shed with 503.
+	MaxInFlight     int           // MAX_IN_FLIGHT: public requests or calls served at once; more are shed (503, or UNAVAILABLE).
 }
 
 // DefaultConfig is the configuration of a service started with no environment at all.

@@ -5,8 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // shedLogInterval is the least time between two of the limiter's "shedding load" warnings.
@@ -39,6 +44,36 @@ func LimitInFlight(next http.Handler, max int, retryAfterSeconds int, log *slog.
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "overloaded; retry later", "request_id": RequestID(r.Context())})
 		}
 	})
+}
+
+// LimitInFlightUnary is LimitInFlight for a gRPC server: at most max calls at once, the rest
+// answered at once with UNAVAILABLE, the code gRPC clients retry with backoff (the gateway's
+// channel does, on another pod, within its retry budget). Chained after UnaryServerInterceptor,
+// a shed call is counted in the metrics by its code; the same warning stands for the log lines.
+// Health checks pass whatever the load.
+func LimitInFlightUnary(max int, log *slog.Logger) grpc.UnaryServerInterceptor {
+	if max <= 0 {
+		return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			return handler(ctx, req)
+		}
+	}
+	slots := make(chan struct{}, max)
+	warn := newShedLog(log, max, shedLogInterval, time.Now)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		// Health checks are never shed: a caller that reads "unreachable" from a busy server
+		// would take itself out of service (the gateway's readiness checks users this way).
+		if strings.HasPrefix(info.FullMethod, "/grpc.health.v1.Health/") {
+			return handler(ctx, req)
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			return handler(ctx, req)
+		default:
+			warn.shed(ctx)
+			return nil, status.Error(codes.Unavailable, "overloaded; retry later")
+		}
+	}
 }
 
 // shedLog counts shed requests and writes a warning for the first one after a quiet interval,

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestLimitInFlightShedsBeyondTheLimitAndRecovers(t *testing.T) {
@@ -142,5 +145,41 @@ func TestShedLogWarnsOncePerIntervalWithTheCountSince(t *testing.T) {
 		if !slices.Equal(got, step.wantShed) {
 			t.Errorf("step %d: warnings with counts %v, want %v", i, got, step.wantShed)
 		}
+	}
+}
+
+func TestLimitInFlightUnaryShedsCallsButNotHealthChecks(t *testing.T) {
+	limited := LimitInFlightUnary(1, slog.New(slog.DiscardHandler))
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		_, err := limited(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/flotilla.users.v1.UserService/GetUser"},
+			func(context.Context, any) (any, error) { entered <- struct{}{}; <-release; return "served", nil })
+		done <- err
+	}()
+	<-entered
+
+	served := func(context.Context, any) (any, error) { return "served", nil }
+	tests := []struct {
+		method   string
+		wantCode codes.Code
+	}{
+		{method: "/flotilla.users.v1.UserService/GetUser", wantCode: codes.Unavailable},
+		{method: "/flotilla.users.v1.UserService/CreateUser", wantCode: codes.Unavailable},
+		{method: "/grpc.health.v1.Health/Check", wantCode: codes.OK},
+	}
+	for _, tt := range tests {
+		resp, err := limited(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: tt.method}, served)
+		if got := status.Code(err); got != tt.wantCode || (got == codes.OK && resp != "served") {
+			t.Errorf("%s beyond the limit: %v, %v; want %v", tt.method, resp, err, tt.wantCode)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the call within the limit: %v", err)
+	}
+	if _, err := limited(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/flotilla.users.v1.UserService/GetUser"}, served); err != nil {
+		t.Fatalf("after the burst: %v", err)
 	}
 }

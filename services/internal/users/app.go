@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	}
 	metrics := platform.NewMetrics()
 	checks := platform.NewHealth()
-	server := NewGRPCServer(store, log, metrics)
+	server := NewGRPCServer(store, log, metrics, cfg.MaxInFlight)
 	grpcHealth := health.NewServer()
 	healthpb.RegisterHealthServer(server, grpcHealth)
 	checks.OnDrain(grpcHealth.Shutdown)
@@ -44,10 +44,12 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	return platform.Run(ctx, cfg, log, checks, metrics, platform.GRPC{Server: server})
 }
 
-// NewGRPCServer returns the UserService server with interceptors and reflection, without health.
-func NewGRPCServer(store *Store, log *slog.Logger, metrics *platform.Metrics) *grpc.Server {
+// NewGRPCServer returns the UserService server with interceptors and reflection, without health;
+// it serves at most maxInFlight calls at once (platform.LimitInFlightUnary).
+func NewGRPCServer(store *Store, log *slog.Logger, metrics *platform.Metrics, maxInFlight int) *grpc.Server {
 	server := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(platform.UnaryServerInterceptor(log, metrics)),
+		// Instrumentation outside the limit: shed calls are counted too.
+		grpc.ChainUnaryInterceptor(platform.UnaryServerInterceptor(log, metrics), platform.LimitInFlightUnary(maxInFlight, log)),
 		// Behind a ClusterIP Service clients pin one pod per connection; ageing connections out
 		// makes them re-resolve and spreads load over pods added by the autoscaler.
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 5 * time.Minute, MaxConnectionAgeGrace: 30 * time.Second}),
