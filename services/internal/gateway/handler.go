@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -100,12 +101,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code >= 500 {
 		h.log.WarnContext(r.Context(), "upstream call failed", "err", err, "status", code)
 	}
+	if code == http.StatusServiceUnavailable {
+		// users was down or shedding through every retry: tell the caller when to come back,
+		// as the gateway's own shedding does.
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, code, map[string]string{"error": message, "request_id": platform.RequestID(r.Context())})
 }
 
 // httpStatus maps an error to the HTTP status and the message a client may see.
 func httpStatus(err error) (int, string) {
-	if re, ok := err.(*requestError); ok {
+	var re *requestError
+	if errors.As(err, &re) {
 		return re.status, re.message
 	}
 	st := status.Convert(err)

@@ -78,6 +78,9 @@ func TestHandler(t *testing.T) {
 					t.Errorf("internal details leaked: %s", rec.Body.String())
 				}
 			}
+			if retryAfter := rec.Header().Get("Retry-After"); (rec.Code == http.StatusServiceUnavailable) != (retryAfter == "1") {
+				t.Errorf("status %d with Retry-After %q; want Retry-After: 1 on every 503 and on no other status", rec.Code, retryAfter)
+			}
 			if tt.path == "/v1/users/1" && tt.method == "GET" && !users.hadDeadline {
 				t.Error("upstream call had no deadline")
 			}
