@@ -5,13 +5,14 @@
  */
 import { z } from "zod";
 import type { Resources } from "../components/apps/podSpec";
-import { envProblems, goServiceDefaults } from "../components/apps/goService";
+import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
-import { imagePlatform, nodeAllocatable, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
+import { nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
+import { checkCrossReferences } from "./crossChecks";
 
 const dnsLabel = z
   .string()
@@ -438,167 +439,6 @@ export const stackConfigObject = z.strictObject({
 });
 
 export const stackConfigSchema = stackConfigObject.superRefine(checkCrossReferences);
-
-function checkCrossReferences(config: z.output<typeof stackConfigObject>, ctx: z.RefinementCtx): void {
-  const names = new Set(Object.keys(config.services));
-  // What one node of the group can hold, for every service's requests: known for EKS node groups.
-  const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
-  for (const [name, service] of Object.entries(config.services)) {
-    const at = (...path: (string | number)[]) => ["services", name, ...path];
-    service.calls.forEach((callee, i) => {
-      if (!names.has(callee)) {
-        ctx.addIssue({ code: "custom", path: at("calls", i), input: callee, message: `must name a configured service (${[...names].join(", ")})` });
-      } else if (callee === name) {
-        ctx.addIssue({ code: "custom", path: at("calls", i), input: callee, message: "a service does not call itself over the network" });
-      }
-    });
-    const ports = { port: service.port, opsPort: service.opsPort, debugPort: service.debugPort };
-    const seen = new Map<number, string>();
-    for (const [key, value] of Object.entries(ports)) {
-      const other = seen.get(value);
-      if (other) {
-        ctx.addIssue({ code: "custom", path: at(key), input: value, message: `must differ from ${other} (${value})` });
-      }
-      seen.set(value, key);
-    }
-    if (service.replicas !== undefined && service.autoscaling !== undefined) {
-      ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });
-    }
-    for (const problem of envProblems({ env: service.env, secretEnv: Object.keys(service.secretEnv), calls: service.calls })) {
-      ctx.addIssue({
-        code: "custom",
-        path: problem.at === "calls" ? at("calls", service.calls.indexOf(problem.name)) : at(problem.at, problem.name),
-        input: problem.name,
-        message: problem.credential
-          ? `${problem.message}, set as a secret: pulumi config set --secret --path services.${name}.secretEnv.${problem.name} <value>`
-          : problem.message,
-      });
-    }
-    if (service.autoscaling !== undefined && cpuProblem(service.resources.requests.cpu) === undefined && quantityValue(service.resources.requests.cpu) === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: at("resources", "requests", "cpu"),
-        input: service.resources.requests.cpu,
-        message: "must be above 0 with autoscaling: utilisation is a share of the request",
-      });
-    }
-    for (const kind of ["requests", "limits"] as const) {
-      const memory = service.resources[kind].memory;
-      if (bytesProblem(memory) === undefined && quantityValue(memory) === 0) {
-        ctx.addIssue({ code: "custom", path: at("resources", kind, "memory"), input: memory, message: "must be above 0: no process runs in no memory" });
-      }
-    }
-    const envBytes = Object.entries(service.env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
-    if (envBytes > configMapLimitBytes) {
-      ctx.addIssue({
-        code: "custom",
-        path: at("env"),
-        input: `${envBytes} bytes`,
-        message: `holds ${envBytes} bytes; a ConfigMap holds at most 1 MiB (${configMapLimitBytes} bytes): ship large values in the image or a volume`,
-      });
-    }
-    if (biggest !== undefined) {
-      const capacities = [
-        ["cpu", biggest.cpuCores],
-        ["memory", biggest.memoryBytes],
-      ] as const;
-      for (const [resource, capacity] of capacities) {
-        const request = service.resources.requests[resource];
-        const problem = resource === "cpu" ? cpuProblem(request) : bytesProblem(request);
-        if (problem === undefined && quantityValue(request) > capacity) {
-          const allows = resource === "cpu" ? `${capacity.toFixed(2)} CPU` : `${Math.floor(capacity / 2 ** 20)}Mi`;
-          ctx.addIssue({
-            code: "custom",
-            path: at("resources", "requests", resource),
-            input: request,
-            message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
-          });
-        }
-      }
-    }
-    requireDigestInProd(config, service.image, at("image"), ctx);
-  }
-  if (config.cluster.type === "eks") {
-    const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
-    if ("architecture" in arch && config.images.platform !== undefined && config.images.platform !== imagePlatform(arch.architecture)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["images", "platform"],
-        input: config.images.platform,
-        message: `must be ${imagePlatform(arch.architecture)}, the architecture of cluster.nodes.instanceTypes (${config.cluster.nodes.instanceTypes.join(", ")})`,
-      });
-    }
-  }
-  if (config.registry.type === "ecr" && config.cluster.type === "existing") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["registry", "type"],
-      input: "ecr",
-      message: "ecr needs cluster.type eks or a stackReference to an EKS cluster stack (the nodes pull with their IAM role)",
-    });
-  }
-  if (config.scope === "cluster" && config.cluster.type !== "eks") {
-    ctx.addIssue({ code: "custom", path: ["scope"], input: "cluster", message: "a cluster stack makes its cluster: set cluster.type eks" });
-  }
-  if (config.monitoring.enabled && config.monitoring.grafana.adminPassword === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["monitoring", "grafana", "adminPassword"],
-      input: undefined,
-      message: 'is required while monitoring is enabled: pulumi config set --secret --path monitoring.grafana.adminPassword "$(openssl rand -base64 18)"',
-    });
-  }
-  if (config.logging.enabled && config.logging.collectorPassword === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["logging", "collectorPassword"],
-      input: undefined,
-      message: 'is required while logging is enabled: pulumi config set --secret --path logging.collectorPassword "$(openssl rand -base64 24)"',
-    });
-  }
-  requireDigestInProd(config, config.logging.setupImage, ["logging", "setupImage"], ctx);
-  const heapBytes = (heap: string) => quantityValue(heap.replace(/m$/, "Mi").replace(/g$/, "Gi"));
-  const esMemory = config.logging.elasticsearch.resources.limits.memory;
-  if (
-    /^[0-9]+[mg]$/.test(config.logging.elasticsearch.heap) &&
-    bytesProblem(esMemory) === undefined &&
-    heapBytes(config.logging.elasticsearch.heap) * 2 > quantityValue(esMemory)
-  ) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["logging", "elasticsearch", "heap"],
-      input: config.logging.elasticsearch.heap,
-      message: `must be at most half of resources.limits.memory (${esMemory}); the rest is Lucene's file system cache`,
-    });
-  }
-  if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
-    ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
-  }
-}
-
-/** Prod deploys prebuilt images by digest only: a tag can move under what was previewed. */
-function requireDigestInProd(config: { environment: string }, image: string | undefined, path: (string | number)[], ctx: z.RefinementCtx): void {
-  if (config.environment === "prod" && image !== undefined && !image.includes("@sha256:")) {
-    ctx.addIssue({ code: "custom", path, input: image, message: "prod deploys images by digest: add @sha256:<digest>" });
-  }
-}
-
-/** The most a ConfigMap may hold: etcd's value limit, as the API server enforces it. */
-const configMapLimitBytes = 1024 * 1024;
-
-/** The node type with the most allocatable memory among a node group's, when all are known. */
-function largestNode(instanceTypes: readonly string[]): { instanceType: string; cpuCores: number; memoryBytes: number } | undefined {
-  const nodes = instanceTypes.map((instanceType) => ({ instanceType, ...nodeAllocatable(instanceType) }));
-  if (nodes.some((node) => node.cpuCores === undefined)) {
-    return undefined;
-  }
-  const known = nodes as { instanceType: string; cpuCores: number; memoryBytes: number }[];
-  return {
-    instanceType: known.reduce((a, b) => (b.memoryBytes > a.memoryBytes ? b : a)).instanceType,
-    cpuCores: Math.max(...known.map((n) => n.cpuCores)),
-    memoryBytes: Math.max(...known.map((n) => n.memoryBytes)),
-  };
-}
 
 /** The validated configuration, with every default filled in. */
 export type StackConfig = z.output<typeof stackConfigSchema>;

@@ -1,0 +1,191 @@
+/**
+ * The contract's rules across fields, which no single key's schema can check: references between
+ * services, ports, environment collisions, sizes against the nodes and the API server's limits,
+ * prod's digests, settings that only make sense together. `stackConfigSchema` runs them after
+ * every key has passed its own schema, so each rule sees defaults filled in.
+ */
+import type { z } from "zod";
+import { envProblems } from "../components/apps/goService";
+import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
+import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
+import type { stackConfigObject } from "./schema";
+
+type Config = z.output<typeof stackConfigObject>;
+type Service = Config["services"][string];
+type Node = { instanceType: string; cpuCores: number; memoryBytes: number };
+
+export function checkCrossReferences(config: Config, ctx: z.RefinementCtx): void {
+  // What one node of the group can hold, for every service's requests: known for EKS node groups.
+  const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
+  for (const [name, service] of Object.entries(config.services)) {
+    checkService(config, name, service, biggest, ctx);
+  }
+  checkPlatform(config, ctx);
+  checkAddOns(config, ctx);
+}
+
+/** One service against the others, the nodes, the API server's limits and the environment. */
+function checkService(config: Config, name: string, service: Service, biggest: Node | undefined, ctx: z.RefinementCtx): void {
+  const names = new Set(Object.keys(config.services));
+  const at = (...path: (string | number)[]) => ["services", name, ...path];
+  service.calls.forEach((callee, i) => {
+    if (!names.has(callee)) {
+      ctx.addIssue({ code: "custom", path: at("calls", i), input: callee, message: `must name a configured service (${[...names].join(", ")})` });
+    } else if (callee === name) {
+      ctx.addIssue({ code: "custom", path: at("calls", i), input: callee, message: "a service does not call itself over the network" });
+    }
+  });
+  const ports = { port: service.port, opsPort: service.opsPort, debugPort: service.debugPort };
+  const seen = new Map<number, string>();
+  for (const [key, value] of Object.entries(ports)) {
+    const other = seen.get(value);
+    if (other) {
+      ctx.addIssue({ code: "custom", path: at(key), input: value, message: `must differ from ${other} (${value})` });
+    }
+    seen.set(value, key);
+  }
+  if (service.replicas !== undefined && service.autoscaling !== undefined) {
+    ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });
+  }
+  for (const problem of envProblems({ env: service.env, secretEnv: Object.keys(service.secretEnv), calls: service.calls })) {
+    ctx.addIssue({
+      code: "custom",
+      path: problem.at === "calls" ? at("calls", service.calls.indexOf(problem.name)) : at(problem.at, problem.name),
+      input: problem.name,
+      message: problem.credential
+        ? `${problem.message}, set as a secret: pulumi config set --secret --path services.${name}.secretEnv.${problem.name} <value>`
+        : problem.message,
+    });
+  }
+  if (service.autoscaling !== undefined && cpuProblem(service.resources.requests.cpu) === undefined && quantityValue(service.resources.requests.cpu) === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("resources", "requests", "cpu"),
+      input: service.resources.requests.cpu,
+      message: "must be above 0 with autoscaling: utilisation is a share of the request",
+    });
+  }
+  for (const kind of ["requests", "limits"] as const) {
+    const memory = service.resources[kind].memory;
+    if (bytesProblem(memory) === undefined && quantityValue(memory) === 0) {
+      ctx.addIssue({ code: "custom", path: at("resources", kind, "memory"), input: memory, message: "must be above 0: no process runs in no memory" });
+    }
+  }
+  const envBytes = Object.entries(service.env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+  if (envBytes > configMapLimitBytes) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("env"),
+      input: `${envBytes} bytes`,
+      message: `holds ${envBytes} bytes; a ConfigMap holds at most 1 MiB (${configMapLimitBytes} bytes): ship large values in the image or a volume`,
+    });
+  }
+  if (biggest !== undefined) {
+    const capacities = [
+      ["cpu", biggest.cpuCores],
+      ["memory", biggest.memoryBytes],
+    ] as const;
+    for (const [resource, capacity] of capacities) {
+      const request = service.resources.requests[resource];
+      const problem = resource === "cpu" ? cpuProblem(request) : bytesProblem(request);
+      if (problem === undefined && quantityValue(request) > capacity) {
+        const allows = resource === "cpu" ? `${capacity.toFixed(2)} CPU` : `${Math.floor(capacity / 2 ** 20)}Mi`;
+        ctx.addIssue({
+          code: "custom",
+          path: at("resources", "requests", resource),
+          input: request,
+          message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
+        });
+      }
+    }
+  }
+  requireDigestInProd(config, service.image, at("image"), ctx);
+}
+
+/** The cluster, the registry, the images and the stack's scope together. */
+function checkPlatform(config: Config, ctx: z.RefinementCtx): void {
+  if (config.cluster.type === "eks") {
+    const arch = nodeArchitecture(config.cluster.nodes.instanceTypes);
+    if ("architecture" in arch && config.images.platform !== undefined && config.images.platform !== imagePlatform(arch.architecture)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["images", "platform"],
+        input: config.images.platform,
+        message: `must be ${imagePlatform(arch.architecture)}, the architecture of cluster.nodes.instanceTypes (${config.cluster.nodes.instanceTypes.join(", ")})`,
+      });
+    }
+  }
+  if (config.registry.type === "ecr" && config.cluster.type === "existing") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["registry", "type"],
+      input: "ecr",
+      message: "ecr needs cluster.type eks or a stackReference to an EKS cluster stack (the nodes pull with their IAM role)",
+    });
+  }
+  if (config.scope === "cluster" && config.cluster.type !== "eks") {
+    ctx.addIssue({ code: "custom", path: ["scope"], input: "cluster", message: "a cluster stack makes its cluster: set cluster.type eks" });
+  }
+}
+
+/** Monitoring and logging: the secrets they need, their images, Elasticsearch's sizes. */
+function checkAddOns(config: Config, ctx: z.RefinementCtx): void {
+  if (config.monitoring.enabled && config.monitoring.grafana.adminPassword === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "grafana", "adminPassword"],
+      input: undefined,
+      message: 'is required while monitoring is enabled: pulumi config set --secret --path monitoring.grafana.adminPassword "$(openssl rand -base64 18)"',
+    });
+  }
+  if (config.logging.enabled && config.logging.collectorPassword === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["logging", "collectorPassword"],
+      input: undefined,
+      message: 'is required while logging is enabled: pulumi config set --secret --path logging.collectorPassword "$(openssl rand -base64 24)"',
+    });
+  }
+  requireDigestInProd(config, config.logging.setupImage, ["logging", "setupImage"], ctx);
+  const heapBytes = (heap: string) => quantityValue(heap.replace(/m$/, "Mi").replace(/g$/, "Gi"));
+  const esMemory = config.logging.elasticsearch.resources.limits.memory;
+  if (
+    /^[0-9]+[mg]$/.test(config.logging.elasticsearch.heap) &&
+    bytesProblem(esMemory) === undefined &&
+    heapBytes(config.logging.elasticsearch.heap) * 2 > quantityValue(esMemory)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["logging", "elasticsearch", "heap"],
+      input: config.logging.elasticsearch.heap,
+      message: `must be at most half of resources.limits.memory (${esMemory}); the rest is Lucene's file system cache`,
+    });
+  }
+  if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
+    ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
+  }
+}
+
+/** Prod deploys prebuilt images by digest only: a tag can move under what was previewed. */
+function requireDigestInProd(config: { environment: string }, image: string | undefined, path: (string | number)[], ctx: z.RefinementCtx): void {
+  if (config.environment === "prod" && image !== undefined && !image.includes("@sha256:")) {
+    ctx.addIssue({ code: "custom", path, input: image, message: "prod deploys images by digest: add @sha256:<digest>" });
+  }
+}
+
+/** The most a ConfigMap may hold: etcd's value limit, as the API server enforces it. */
+const configMapLimitBytes = 1024 * 1024;
+
+/** The node type with the most allocatable memory among a node group's, when all are known. */
+function largestNode(instanceTypes: readonly string[]): Node | undefined {
+  const nodes = instanceTypes.map((instanceType) => ({ instanceType, ...nodeAllocatable(instanceType) }));
+  if (nodes.some((node) => node.cpuCores === undefined)) {
+    return undefined;
+  }
+  const known = nodes as Node[];
+  return {
+    instanceType: known.reduce((a, b) => (b.memoryBytes > a.memoryBytes ? b : a)).instanceType,
+    cpuCores: Math.max(...known.map((n) => n.cpuCores)),
+    memoryBytes: Math.max(...known.map((n) => n.memoryBytes)),
+  };
+}
