@@ -79,6 +79,12 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > maxBodyBytes {
+		// Declared too large: refused before a byte of it is read or decoded. A body without a
+		// length (chunked) is cut by MaxBytesReader below instead.
+		h.fail(w, r, bodyError(&http.MaxBytesError{Limit: maxBodyBytes}))
+		return
+	}
 	req, err := decodeCreateUser(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		h.fail(w, r, err)

@@ -98,3 +98,23 @@ func TestCreateSetsLocation(t *testing.T) {
 		t.Errorf("Location %q", got)
 	}
 }
+
+// unreadable fails the test if anything reads it.
+type unreadable struct{ t *testing.T }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Error("the body of a request declared too large was read")
+	return 0, io.EOF
+}
+
+func TestDeclaredOversizedBodyIsRefusedUnread(t *testing.T) {
+	handler := NewHandler(&fakeUsers{}, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	req := httptest.NewRequest(http.MethodPost, "/v1/users", unreadable{t})
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = maxBodyBytes + 1
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "at most 16384 bytes") {
+		t.Errorf("got %d %s, want 413 naming the limit", rec.Code, rec.Body.String())
+	}
+}
