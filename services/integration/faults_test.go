@@ -108,27 +108,17 @@ func TestFaultSlowUsers(t *testing.T) {
 	idleGoroutines, idleRSS := goroutines(t, gatewayEnv["DEBUG_ADDR"]), rssKB(t, gateway.Process.Pid)
 
 	var peakGoroutines, peakRSS atomic.Int64
-	stop := make(chan struct{})
-	var sampler sync.WaitGroup
-	sampler.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			if n := int64(goroutines(t, gatewayEnv["DEBUG_ADDR"])); n > peakGoroutines.Load() {
-				peakGoroutines.Store(n)
-			}
-			if kb := int64(rssKB(t, gateway.Process.Pid)); kb > peakRSS.Load() {
-				peakRSS.Store(kb)
-			}
+	stopSampling := every(100*time.Millisecond, func() {
+		if n := int64(goroutines(t, gatewayEnv["DEBUG_ADDR"])); n > peakGoroutines.Load() {
+			peakGoroutines.Store(n)
+		}
+		if kb := int64(rssKB(t, gateway.Process.Pid)); kb > peakRSS.Load() {
+			peakRSS.Store(kb)
 		}
 	})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: 5 * time.Second}
 	results := load(workers, 3*time.Second, 50_000, func(int) result { return httpDo(client, get(base+"/v1/users/1")) })
-	close(stop)
-	sampler.Wait()
+	stopSampling()
 	time.Sleep(time.Second)
 	afterGoroutines := goroutines(t, gatewayEnv["DEBUG_ADDR"])
 

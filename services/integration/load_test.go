@@ -61,6 +61,27 @@ func load(workers int, duration time.Duration, budget int, do func(worker int) r
 	return all
 }
 
+// every calls f every interval, from another goroutine, until the returned stop is called; stop
+// returns once f is no longer running.
+func every(interval time.Duration, f func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(interval):
+			}
+			f()
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
 // httpDo makes one request and times it.
 func httpDo(client *http.Client, req func() (*http.Request, error)) result {
 	r, err := req()

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,30 +99,20 @@ func TestFaultUsersSheds(t *testing.T) {
 	url := "http://" + gatewayEnv["LISTEN_ADDR"] + "/v1/users/1"
 
 	var probes, notReady atomic.Int64
-	stop := make(chan struct{})
-	var prober sync.WaitGroup
-	prober.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			probes.Add(1)
-			resp, err := http.Get("http://" + gatewayEnv["OPS_ADDR"] + "/readyz")
-			if err != nil || resp.StatusCode != http.StatusOK {
-				notReady.Add(1)
-			}
-			if err == nil {
-				resp.Body.Close()
-			}
+	stopProbing := every(20*time.Millisecond, func() {
+		probes.Add(1)
+		resp, err := http.Get("http://" + gatewayEnv["OPS_ADDR"] + "/readyz")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			notReady.Add(1)
+		}
+		if err == nil {
+			resp.Body.Close()
 		}
 	})
 	const clients = 64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 5 * time.Second}
 	results := load(clients, 2*time.Second, 100_000, func(int) result { return httpDo(client, get(url)) })
-	close(stop)
-	prober.Wait()
+	stopProbing()
 
 	shedByUsers := counter(t, usersEnv["OPS_ADDR"], "grpc_server_handled_total", `grpc_code="Unavailable"`, `UserService/GetUser"`)
 	served, shed := count(results, statusIs(http.StatusOK)), count(results, statusIs(http.StatusServiceUnavailable))
