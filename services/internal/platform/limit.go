@@ -104,7 +104,8 @@ func (s *shedLog) shed(ctx context.Context) {
 	count := s.count
 	s.count, s.next = 0, now.Add(s.every)
 	s.mu.Unlock()
-	s.log.WarnContext(ctx, "shedding load: in-flight limit reached", "shed", count, "limit", s.limit, "since_seconds", s.every.Seconds())
+	// shed counts the requests shed since the previous warning (or the start), however long ago.
+	s.log.WarnContext(ctx, "shedding load: in-flight limit reached", "shed", count, "limit", s.limit)
 }
 
 // markShed tells the Instrument wrapped around w that this response sheds load on purpose, so
