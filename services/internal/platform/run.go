@@ -62,14 +62,21 @@ func (s GRPC) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Run serves public, the operations endpoints and pprof until ctx ends (SIGTERM), then shuts down
-// in order: readiness fails first, the public server finishes what it accepted within
-// cfg.ShutdownTimeout, and the operations server goes last so probes are answered throughout.
+// Run serves public (at most cfg.MaxConnections connections at once), the operations endpoints
+// and pprof until ctx ends (SIGTERM), then shuts down in order: readiness fails first, the public
+// server finishes what it accepted within cfg.ShutdownTimeout, and the operations server goes
+// last so probes are answered throughout.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metrics *Metrics, public Server) error {
 	started := time.Now()
 	publicListener, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on LISTEN_ADDR: %w", err)
+	}
+	if cfg.MaxConnections > 0 { // 0, as in a Config written out by hand, means no cap
+		publicListener = limitConnections(publicListener, cfg.MaxConnections)
+		if h, ok := public.(HTTP); ok {
+			closeIdleNearLimit(h.Server, cfg.MaxConnections, log)
+		}
 	}
 	opsListener, err := net.Listen("tcp", cfg.OpsAddr)
 	if err != nil {
