@@ -30,16 +30,18 @@ func closeIdleNearLimit(srv *http.Server, max int, log *slog.Logger) {
 		if previous != nil {
 			previous(c, state)
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		delta := 0
 		switch state {
 		case http.StateNew:
-			open++
+			delta = 1
 		case http.StateClosed, http.StateHijacked:
-			open--
-		default:
+			delta = -1
+		default: // active and idle: every request passes through them, and they change no count
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		open += delta
 		switch {
 		case !shedding && open >= high:
 			shedding = true
