@@ -28,8 +28,7 @@ func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServer
 				err = status.Error(codes.Internal, "internal error")
 			}
 			code := status.Code(err)
-			metrics.grpcHandled.WithLabelValues(info.FullMethod, code.String()).Inc()
-			metrics.grpcDuration.WithLabelValues(info.FullMethod).Observe(time.Since(start).Seconds())
+			metrics.grpcServer.record(grpcKey{info.FullMethod, code}, time.Since(start).Seconds())
 			level := slog.LevelDebug
 			if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
 				level = slog.LevelError
@@ -56,8 +55,7 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent(ids.trace))
 		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
-		metrics.grpcClientCalls.WithLabelValues(method, status.Code(err).String()).Inc()
-		metrics.grpcClientLatency.WithLabelValues(method).Observe(time.Since(start).Seconds())
+		metrics.grpcClient.record(grpcKey{method, status.Code(err)}, time.Since(start).Seconds())
 		return err
 	}
 }

@@ -21,6 +21,11 @@ type Metrics struct {
 	grpcDuration      *prometheus.HistogramVec
 	grpcClientCalls   *prometheus.CounterVec
 	grpcClientLatency *prometheus.HistogramVec
+
+	// The same, through caches of their series (red.go): what the request paths record with.
+	http       *red[httpKey]
+	grpcServer *red[grpcKey]
+	grpcClient *red[grpcKey]
 }
 
 // NewMetrics registers the platform's metrics.
@@ -46,6 +51,9 @@ func NewMetrics() *Metrics {
 			Name: "grpc_client_handling_seconds", Help: "Time until a gRPC call made returned, by method.", Buckets: latencyBuckets,
 		}, []string{"grpc_method"}),
 	}
+	m.http = &red[httpKey]{calls: m.httpRequests, duration: m.httpDuration, labels: httpLabels}
+	m.grpcServer = &red[grpcKey]{calls: m.grpcHandled, duration: m.grpcDuration, labels: grpcLabels}
+	m.grpcClient = &red[grpcKey]{calls: m.grpcClientCalls, duration: m.grpcClientLatency, labels: grpcLabels}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

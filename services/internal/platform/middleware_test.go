@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,6 +74,22 @@ func TestInstrument(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(metrics.httpRequests.WithLabelValues("unmatched", "GET", "404")); got != 1 {
 		t.Errorf("unmatched requests: %v, want 1", got)
+	}
+}
+
+// A method label takes only the methods HTTP defines: whatever else clients send shares one
+// series, so they cannot grow the metrics without bound.
+func TestMethodLabelIsBounded(t *testing.T) {
+	metrics := NewMetrics()
+	handler := Instrument(http.NewServeMux(), slog.New(slog.DiscardHandler), metrics)
+	for _, method := range []string{"GET", "DELETE", "FOO1", "FOO2", "BREW", "PROPFIND"} {
+		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/nope", nil))
+	}
+	if got := testutil.ToFloat64(metrics.httpRequests.WithLabelValues("unmatched", "OTHER", "404")); got != 4 {
+		t.Errorf("requests with other methods counted as OTHER: %v, want 4", got)
+	}
+	if got := testutil.CollectAndCount(metrics.httpRequests); got != 3 {
+		t.Errorf("%d request-count series for methods GET, DELETE and four others; want 3", got)
 	}
 }
 
