@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,15 +137,16 @@ func TestFaultUsersSheds(t *testing.T) {
 	}
 }
 
-// TestFaultIdleConnectionFlood opens 3,000 connections that each send one request and then sit
-// idle, against a gateway that holds at most 100: every request must be answered, the idle
-// connections closed to make room, and the gateway's memory bounded. The same flood against a
-// gateway without the cap is the comparison.
+// TestFaultIdleConnectionFlood opens 3,000 connections (fewer where the file limit is lower) that
+// each send one request and then sit idle, against a gateway that holds at most 100: every
+// request must be answered, the idle connections closed to make room, and the gateway's memory
+// bounded. The same flood against a gateway without the cap is the comparison.
 func TestFaultIdleConnectionFlood(t *testing.T) {
 	usersEnv := serviceEnv(t, nil)
 	startProcess(t, buildService(t, "users"), usersEnv)
 	gatewayBin := buildService(t, "gateway")
-	const connections, workers = 3000, 20
+	const workers = 20
+	connections := floodSize(t)
 	flood := func(maxConnections int) (answered int, growthMiB float64) {
 		env := serviceEnv(t, map[string]string{"USERS_ADDR": usersEnv["LISTEN_ADDR"], "MAX_CONNECTIONS": strconv.Itoa(maxConnections)})
 		gateway, _ := startProcess(t, gatewayBin, env)
@@ -185,6 +187,7 @@ func TestFaultIdleConnectionFlood(t *testing.T) {
 	}
 	capped, cappedGrowth := flood(100)
 	uncapped, uncappedGrowth := flood(100_000)
+	figure(t, "connflood.connections", float64(connections), "connections")
 	figure(t, "connflood.answered", float64(capped), "requests")
 	figure(t, "connflood.rss_growth", cappedGrowth, "MiB")
 	figure(t, "connflood.uncapped_answered", float64(uncapped), "requests")
@@ -211,4 +214,19 @@ func rawGet(conn net.Conn, path string) (int, error) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// floodSize is how many connections the flood opens: 3,000, or what this process's open-file
+// limit leaves room for (Go raises the soft limit to the hard one at start), rounded to whole
+// rounds of the workers.
+func floodSize(t *testing.T) int {
+	var limit syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
+		t.Fatal(err)
+	}
+	n := min(3000, int(limit.Cur)-500) / 20 * 20
+	if n < 1000 {
+		t.Fatalf("the open-file limit (%d) leaves room for %d connections; the flood needs 1,000: raise it (ulimit -n)", limit.Cur, n)
+	}
+	return n
 }
