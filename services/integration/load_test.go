@@ -141,12 +141,15 @@ func statusIs(codes ...int) func(result) bool {
 	return func(r result) bool { return r.err == nil && slices.Contains(codes, r.status) }
 }
 
-// rssKB is a process's resident memory, from /proc.
+// rssKB is a process's resident memory, from /proc. Like goroutines, it reports a failure with
+// t.Error and returns 0 rather than stopping the test: samplers call it from goroutines of their
+// own, where t.Fatal must not be called.
 func rssKB(t *testing.T, pid int) int {
 	t.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
 	defer f.Close()
 	scanner := bufio.NewScanner(f)
@@ -156,25 +159,29 @@ func rssKB(t *testing.T, pid int) int {
 			return kb
 		}
 	}
-	t.Fatalf("no VmRSS for pid %d", pid)
+	t.Errorf("no VmRSS for pid %d", pid)
 	return 0
 }
 
-// goroutines is a service's goroutine count, from pprof on its debug port.
+// goroutines is a service's goroutine count, from pprof on its debug port (0 and t.Error when it
+// cannot be read, as rssKB).
 func goroutines(t *testing.T, debugAddr string) int {
 	t.Helper()
 	resp, err := http.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
 	defer resp.Body.Close()
 	line, err := bufio.NewReader(resp.Body).ReadString('\n')
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "goroutine profile: total")))
 	if err != nil {
-		t.Fatalf("goroutine profile header %q: %v", line, err)
+		t.Errorf("goroutine profile header %q: %v", line, err)
+		return 0
 	}
 	return n
 }
