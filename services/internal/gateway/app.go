@@ -26,7 +26,7 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	health := platform.NewHealth()
 	health.AddCheck("users", ReachableCheck(conn))
 	// Shed requests are still counted: the limit sits inside the instrumentation.
-	api := platform.LimitInFlight(NewHandler(usersv1.NewUserServiceClient(conn), timeout, log), cfg.MaxInFlight, 1, log)
+	api := platform.LimitInFlight(NewHandler(usersv1.NewUserServiceClient(conn), timeout, log), cfg.MaxInFlight, retryAfterSeconds, log)
 	handler := platform.Instrument(api, log, metrics)
 	return platform.Run(ctx, cfg, log, health, metrics, platform.HTTP{Server: platform.NewHTTPServer(handler, log)})
 }

@@ -101,6 +101,10 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, fromProto(resp))
 }
 
+// retryAfterSeconds is what every 503 of the gateway tells callers to wait: its own shedding's
+// and users' (down or shedding through every retry).
+const retryAfterSeconds = 1
+
 // fail answers with a JSON error; upstream failures are logged, client mistakes are not.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, message := httpStatus(err)
@@ -110,7 +114,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusServiceUnavailable {
 		// users was down or shedding through every retry: tell the caller when to come back,
 		// as the gateway's own shedding does.
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	writeJSON(w, code, map[string]string{"error": message, "request_id": platform.RequestID(r.Context())})
 }

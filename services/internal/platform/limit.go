@@ -29,20 +29,17 @@ func LimitInFlight(next http.Handler, max int, retryAfterSeconds int, log *slog.
 	if max <= 0 {
 		return next
 	}
-	slots := make(chan struct{}, max)
+	limit := newInFlight(max, log)
 	retryAfter := strconv.Itoa(retryAfterSeconds)
-	warn := newShedLog(log, max, shedLogInterval, time.Now)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
-		default:
+		if !limit.enter(r.Context()) {
 			markShed(w)
-			warn.shed(r.Context())
 			w.Header().Set("Retry-After", retryAfter)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "overloaded; retry later", "request_id": RequestID(r.Context())})
+			return
 		}
+		defer limit.leave()
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -57,24 +54,44 @@ func LimitInFlightUnary(max int, log *slog.Logger) grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 	}
-	slots := make(chan struct{}, max)
-	warn := newShedLog(log, max, shedLogInterval, time.Now)
+	limit := newInFlight(max, log)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		// Health checks are never shed: a caller that reads "unreachable" from a busy server
 		// would take itself out of service (the gateway's readiness checks users this way).
 		if strings.HasPrefix(info.FullMethod, "/grpc.health.v1.Health/") {
 			return handler(ctx, req)
 		}
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			return handler(ctx, req)
-		default:
-			warn.shed(ctx)
+		if !limit.enter(ctx) {
 			return nil, status.Error(codes.Unavailable, "overloaded; retry later")
 		}
+		defer limit.leave()
+		return handler(ctx, req)
 	}
 }
+
+// inFlight is what both limiters share: the slots, and the warning for what they shed.
+type inFlight struct {
+	slots chan struct{}
+	warn  *shedLog
+}
+
+func newInFlight(max int, log *slog.Logger) *inFlight {
+	return &inFlight{slots: make(chan struct{}, max), warn: newShedLog(log, max, shedLogInterval, time.Now)}
+}
+
+// enter takes a slot if one is free; if none is, it counts the request as shed and says false.
+func (l *inFlight) enter(ctx context.Context) bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+		l.warn.shed(ctx)
+		return false
+	}
+}
+
+// leave frees the slot enter took.
+func (l *inFlight) leave() { <-l.slots }
 
 // shedLog counts shed requests and writes a warning for the first one after a quiet interval,
 // then at most one per interval, each with the count since the last.
