@@ -343,6 +343,7 @@ function imageArgs(name: string, service: ImageSource, config: StackConfig, regi
   if (service.image !== undefined) {
     return { prebuilt: service.image, requireDigest: config.environment === "prod" };
   }
+  const main = mainPackage(name, service);
   return {
     repository: registry.repositoryUrls[name] as pulumi.Output<string>,
     credentials: registry.credentials,
@@ -351,9 +352,9 @@ function imageArgs(name: string, service: ImageSource, config: StackConfig, regi
       dockerfile: service.build.dockerfile,
       target: service.build.target,
       // The one Dockerfile builds any service: SERVICE names its main package.
-      args: { SERVICE: mainPackage(name, service).slice("./cmd/".length), ...service.build.args },
+      args: { SERVICE: main.slice("./cmd/".length), ...service.build.args },
       // Only what that package compiles from reaches its build, so another service's change rebuilds nothing here.
-      goMainPackage: mainPackage(name, service),
+      goMainPackage: main,
       stagingDir: path.join(projectDir, ".flotilla", "contexts", name),
       platform,
       builder: config.images.builder,

@@ -6,7 +6,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { isCredentialName, isCredentialValue } from "../components/apps/credentials";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
-import { containersOf, isFlotillaOwned, metadataOf, podSpecOf, stackOf, type PodSpec } from "./workloads";
+import { containersOf, flotillaPodSpecOf, metadataOf, podSpecOf, stackOf, type PodSpec } from "./workloads";
 
 /** Namespaces allowed host access: the node agents' (node-exporter, Fluent Bit), apart from everything else. */
 export const privilegedNamespaces: readonly string[] = [monitoringDefaults.nodeExporterNamespace, loggingDefaults.agentNamespace];
@@ -94,8 +94,8 @@ export const readOnlyRootFilesystem: ResourceValidationPolicy = {
   description: "Flotilla's own containers run with a read-only root filesystem (writable paths are emptyDir volumes).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
-    const pod = podSpecOf(args.type, args.props);
-    if (pod === undefined || !isFlotillaOwned(args.props)) {
+    const pod = flotillaPodSpecOf(args.type, args.props);
+    if (pod === undefined) {
       return;
     }
     for (const c of containersOf(pod).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true)) {
@@ -130,9 +130,9 @@ export const imagesByDigest: ResourceValidationPolicy = {
     properties: { tagsAllowedInStacks: { type: "array", items: { type: "string" }, default: ["dev"] } },
   },
   validateResource: (args, reportViolation) => {
-    const pod = podSpecOf(args.type, args.props);
+    const pod = flotillaPodSpecOf(args.type, args.props);
     const { tagsAllowedInStacks } = args.getConfig<{ tagsAllowedInStacks: string[] }>();
-    if (pod === undefined || !isFlotillaOwned(args.props) || tagsAllowedInStacks.includes(stackOf(args.urn))) {
+    if (pod === undefined || tagsAllowedInStacks.includes(stackOf(args.urn))) {
       return;
     }
     for (const c of containersOf(pod).filter((c) => c.image !== undefined && !c.image.includes("@sha256:"))) {
@@ -172,7 +172,7 @@ export const noSystemNamespaces: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const namespace = metadataOf(args.props).namespace;
-    if (podSpecOf(args.type, args.props) !== undefined && isFlotillaOwned(args.props) && (namespace === "default" || namespace?.startsWith("kube-"))) {
+    if (flotillaPodSpecOf(args.type, args.props) !== undefined && (namespace === "default" || namespace?.startsWith("kube-"))) {
       reportViolation(`${args.name} runs in ${namespace}, which the cluster owns`);
     }
   },
@@ -188,7 +188,7 @@ export const networkPolicyPerNamespace: StackValidationPolicy = {
     const covered = new Set(args.resources.filter((r) => r.type === networkPolicyType).map((r) => metadataOf(r.props).namespace));
     for (const resource of args.resources) {
       const namespace = metadataOf(resource.props).namespace;
-      if (podSpecOf(resource.type, resource.props) !== undefined && isFlotillaOwned(resource.props) && namespace !== undefined && !covered.has(namespace)) {
+      if (flotillaPodSpecOf(resource.type, resource.props) !== undefined && namespace !== undefined && !covered.has(namespace)) {
         reportViolation(`${resource.name} runs in namespace ${namespace}, which has no NetworkPolicy`, resource.urn);
       }
     }

@@ -62,7 +62,11 @@ export function metadataOf(props: Record<string, unknown>): { name?: string; nam
 }
 
 /** Objects Flotilla's components declare themselves, as opposed to a third-party chart's. */
-export const isFlotillaOwned = (props: Record<string, unknown>) => metadataOf(props).labels?.["app.kubernetes.io/managed-by"] === "pulumi";
+const isFlotillaOwned = (props: Record<string, unknown>) => metadataOf(props).labels?.["app.kubernetes.io/managed-by"] === "pulumi";
+
+/** The pod spec of a workload Flotilla deploys itself (not a chart's), or undefined. */
+export const flotillaPodSpecOf = (type: string, props: Record<string, unknown>): PodSpec | undefined =>
+  isFlotillaOwned(props) ? podSpecOf(type, props) : undefined;
 
 /** The stack a resource belongs to, from its URN (`urn:pulumi:<stack>::<project>::…`). */
 export function stackOf(urn: string): string {

@@ -94,10 +94,12 @@ export function stageContext(context: string, dockerfile: string, files: readonl
   const extras = [dockerfile, ".dockerignore"].filter((file) => fs.existsSync(path.join(context, file)));
   const all = [...new Set([...files, ...extras])].sort();
   const digest = createHash("sha256");
+  const modes = new Map<string, number>();
   for (const file of all) {
     // The mode too: the content tag counts the executable bit, so a chmod must restage.
     const source = path.join(context, file);
-    digest.update(`\0${file}\0${fs.statSync(source).mode}\0`).update(fs.readFileSync(source));
+    modes.set(file, fs.statSync(source).mode);
+    digest.update(`\0${file}\0${modes.get(file)}\0`).update(fs.readFileSync(source));
   }
   const marker = `${stagedDir}.sha256`;
   const want = digest.digest("hex");
@@ -110,7 +112,7 @@ export function stageContext(context: string, dockerfile: string, files: readonl
   for (const file of all) {
     fs.mkdirSync(path.dirname(path.join(fresh, file)), { recursive: true });
     fs.copyFileSync(path.join(context, file), path.join(fresh, file));
-    fs.chmodSync(path.join(fresh, file), fs.statSync(path.join(context, file)).mode);
+    fs.chmodSync(path.join(fresh, file), modes.get(file) as number);
   }
   fs.rmSync(stagedDir, { recursive: true, force: true });
   fs.renameSync(fresh, stagedDir);
