@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -68,4 +69,26 @@ func first(md metadata.MD, key string) string {
 		return values[0]
 	}
 	return ""
+}
+
+// NewGRPCServer returns the gRPC server of a service, with what every call gets: ids, RED metrics,
+// panic recovery and a log line (UnaryServerInterceptor), outside the in-flight limit so that
+// shed calls are counted too (LimitInFlightUnary). Messages are capped at 1 MiB. Connections are
+// aged out: behind a ClusterIP Service a client pins one pod per connection, and re-resolving
+// spreads the load over the pods the autoscaler adds.
+//
+// Calls run on maxInFlight workers the server keeps, not on a goroutine each: a new goroutine
+// starts on a small stack and grows it (a copy) on each call through the interceptors, which
+// measured at about a fifth of users' CPU under load. Beyond maxInFlight calls the server starts
+// goroutines again, only to shed them. maxInFlight <= 0 (no limit) keeps a goroutine per call.
+func NewGRPCServer(log *slog.Logger, metrics *Metrics, maxInFlight int) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(log, metrics), LimitInFlightUnary(maxInFlight, log)),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 5 * time.Minute, MaxConnectionAgeGrace: 30 * time.Second}),
+		grpc.MaxRecvMsgSize(1 << 20),
+	}
+	if maxInFlight > 0 {
+		opts = append(opts, grpc.NumStreamWorkers(uint32(maxInFlight)))
+	}
+	return grpc.NewServer(opts...)
 }

@@ -6,14 +6,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"time"
 
 	"flotilla/services/internal/platform"
 	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 )
 
@@ -44,17 +42,10 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	return platform.Run(ctx, cfg, log, checks, metrics, platform.GRPC{Server: server})
 }
 
-// NewGRPCServer returns the UserService server with interceptors and reflection, without health;
-// it serves at most maxInFlight calls at once (platform.LimitInFlightUnary).
+// NewGRPCServer returns the UserService server, with the platform's interceptors and limit
+// (platform.NewGRPCServer) and reflection, without health.
 func NewGRPCServer(store *Store, log *slog.Logger, metrics *platform.Metrics, maxInFlight int) *grpc.Server {
-	server := grpc.NewServer(
-		// Instrumentation outside the limit: shed calls are counted too.
-		grpc.ChainUnaryInterceptor(platform.UnaryServerInterceptor(log, metrics), platform.LimitInFlightUnary(maxInFlight, log)),
-		// Behind a ClusterIP Service clients pin one pod per connection; ageing connections out
-		// makes them re-resolve and spreads load over pods added by the autoscaler.
-		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 5 * time.Minute, MaxConnectionAgeGrace: 30 * time.Second}),
-		grpc.MaxRecvMsgSize(1<<20),
-	)
+	server := platform.NewGRPCServer(log, metrics, maxInFlight)
 	usersv1.RegisterUserServiceServer(server, NewServer(store))
 	reflection.Register(server)
 	return server
