@@ -17,12 +17,7 @@ import (
 func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
-		md, _ := metadata.FromIncomingContext(ctx)
-		requestID := first(md, "x-request-id")
-		if !validID(requestID) {
-			requestID = newID(8)
-		}
-		ctx = WithRequestIDs(ctx, requestID, traceIDFrom(first(md, "traceparent")))
+		ctx = withIDs(ctx, idsFrom(incoming(ctx, "x-request-id"), incoming(ctx, "traceparent")))
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panicked", "panic", p, "method", info.FullMethod)
@@ -47,13 +42,13 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
 		// One append for both ids: each append copies the outgoing metadata.
-		switch ids := idsOf(ctx); {
-		case ids.request != "" && ids.trace != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", ids.request, "traceparent", traceparent(ids.trace))
-		case ids.request != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", ids.request)
-		case ids.trace != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent(ids.trace))
+		switch traceparent, requestID := idsOf(ctx).outgoing(); {
+		case traceparent != "" && requestID != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent, "x-request-id", requestID)
+		case traceparent != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
+		case requestID != "":
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", requestID)
 		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		metrics.grpcClient.record(grpcKey{method, status.Code(err)}, time.Since(start).Seconds())
@@ -61,11 +56,10 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	}
 }
 
-// traceparent continues a trace with a new span id (W3C Trace Context, sampled).
-func traceparent(traceID string) string { return "00-" + traceID + "-" + newID(8) + "-01" }
-
-func first(md metadata.MD, key string) string {
-	if values := md.Get(key); len(values) > 0 {
+// incoming is the first value of a caller's metadata key, or "". It copies only that key's
+// values, where FromIncomingContext copies the whole metadata.
+func incoming(ctx context.Context, key string) string {
+	if values := metadata.ValueFromIncomingContext(ctx, key); len(values) > 0 {
 		return values[0]
 	}
 	return ""

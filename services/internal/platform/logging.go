@@ -6,30 +6,6 @@ import (
 	"log/slog"
 )
 
-type idsKey struct{}
-
-// requestIDs travel as one context value: one allocation and one lookup per request, not two.
-type requestIDs struct{ request, trace string }
-
-// WithRequestIDs returns ctx carrying a request id and a trace id, which every log line written
-// with that context then carries too.
-func WithRequestIDs(ctx context.Context, requestID, traceID string) context.Context {
-	return context.WithValue(ctx, idsKey{}, &requestIDs{request: requestID, trace: traceID})
-}
-
-func idsOf(ctx context.Context) requestIDs {
-	if ids, ok := ctx.Value(idsKey{}).(*requestIDs); ok {
-		return *ids
-	}
-	return requestIDs{}
-}
-
-// RequestID is the request id in ctx, or "".
-func RequestID(ctx context.Context) string { return idsOf(ctx).request }
-
-// TraceID is the W3C trace id in ctx, or "".
-func TraceID(ctx context.Context) string { return idsOf(ctx).trace }
-
 // NewLogger writes JSON lines to w, each with the service and environment, and with request_id and
 // trace_id when the context has them: the fields the log pipeline indexes.
 func NewLogger(w io.Writer, cfg Config) *slog.Logger {
