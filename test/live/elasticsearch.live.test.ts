@@ -13,6 +13,8 @@ import { dataStream, indexTemplate } from "../../components/logging/pipeline";
 import { requiredEnv } from "./env";
 
 const elasticsearch = requiredEnv("ELASTICSEARCH_URL");
+/** The X-Request-Id the gateway answered a request without ids with. */
+const madeRequestId = requiredEnv("FLOTILLA_MADE_REQUEST_ID");
 const index = dataStream("dev");
 
 async function call<T = any>(method: string, path: string, body?: unknown, ndjson = false): Promise<T> {
@@ -63,6 +65,12 @@ describe("the services' logs in a real Elasticsearch", async () => {
 
   it("finds one request in both services by its request id", async () => {
     const hits = await search({ term: { request_id: "verify-logs-3" } });
+    expect(new Set(hits.map((h) => h.service))).toEqual(new Set(["gateway", "users"]));
+  });
+
+  it("finds one request in both services by the request id the gateway made for it", async () => {
+    expect(madeRequestId).toMatch(/^[0-9a-f]{16}$/);
+    const hits = await search({ term: { request_id: madeRequestId } });
     expect(new Set(hits.map((h) => h.service))).toEqual(new Set(["gateway", "users"]));
   });
 
