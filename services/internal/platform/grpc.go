@@ -17,7 +17,7 @@ import (
 func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
-		ctx = withIDs(ctx, idsFrom(incoming(ctx, "x-request-id"), incoming(ctx, "traceparent")))
+		ctx = withIDs(ctx, hopIDs(incoming(ctx, "x-request-id"), incoming(ctx, "traceparent")))
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panicked", "panic", p, "method", info.FullMethod)

@@ -49,9 +49,9 @@ func TestIDsCrossAGRPCHop(t *testing.T) {
 		name string
 		ctx  context.Context
 	}{
-		{"ids the service made", withIDs(context.Background(), idsFrom("", ""))},
-		{"a request id and trace the client chose", withIDs(context.Background(), idsFrom("abc-123", callerHeader))},
-		{"a trace the client started", withIDs(context.Background(), idsFrom("", callerHeader))},
+		{"ids the service made", withIDs(context.Background(), edgeIDs("", ""))},
+		{"a request id and trace the client chose", withIDs(context.Background(), edgeIDs("abc-123", callerHeader))},
+		{"a trace the client started", withIDs(context.Background(), edgeIDs("", callerHeader))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,26 +36,30 @@ func RequestID(ctx context.Context) string { return idsOf(ctx).request }
 // TraceID is the W3C trace id in ctx, or "".
 func TraceID(ctx context.Context) string { return idsOf(ctx).trace }
 
-// idsFrom makes a request's ids from what its caller sent, on HTTP and gRPC alike:
-//   - the request id is the caller's X-Request-Id when it is safe to log; else the parent id of
-//     its traceparent, the caller's span, which names the request across the hop; else a new
-//     span id of this service, so that the id travels to the next hop in traceparent alone;
-//   - the trace id is the traceparent's, or a new one.
-func idsFrom(requestID, traceparent string) requestIDs {
-	trace, parent, ok := parseTraceparent(traceparent)
+// edgeIDs makes the ids of a request from outside (HTTP): the request id is the client's
+// X-Request-Id when it is safe to log, else a new span id of this service, unique whatever span
+// the client says it came from, so that the id travels to the next hop in traceparent alone; the
+// trace id is the client's traceparent's, or a new one.
+func edgeIDs(requestID, traceparent string) requestIDs {
+	trace, _, ok := parseTraceparent(traceparent)
 	if !ok {
 		trace = newID(16)
 	}
-	ids := requestIDs{request: requestID, trace: trace}
-	switch {
-	case validID(requestID):
-	case ok:
-		ids.request = parent
-	default:
-		ids.span = newID(8)
-		ids.request = ids.span
+	if validID(requestID) {
+		return requestIDs{request: requestID, trace: trace}
 	}
-	return ids
+	span := newID(8)
+	return requestIDs{request: span, trace: trace, span: span}
+}
+
+// hopIDs makes the ids of a call from another service (gRPC): without an x-request-id, the
+// request is named by the caller's span, the parent id of its traceparent, which is how a
+// Flotilla service passes on a request id it made. Otherwise as edgeIDs.
+func hopIDs(requestID, traceparent string) requestIDs {
+	if trace, parent, ok := parseTraceparent(traceparent); ok && !validID(requestID) {
+		return requestIDs{request: parent, trace: trace}
+	}
+	return edgeIDs(requestID, traceparent)
 }
 
 // outgoing is what a call made within the request sends on: a traceparent whose parent id is

@@ -12,7 +12,7 @@ import (
 func Instrument(next http.Handler, log *slog.Logger, metrics *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ids := idsFrom(r.Header.Get("X-Request-Id"), r.Header.Get("Traceparent"))
+		ids := edgeIDs(r.Header.Get("X-Request-Id"), r.Header.Get("Traceparent"))
 		requestID := ids.request
 		ctx := withIDs(r.Context(), ids)
 		r = r.WithContext(ctx)
