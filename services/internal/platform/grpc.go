@@ -47,8 +47,6 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent, "x-request-id", requestID)
 		case traceparent != "":
 			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
-		case requestID != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", requestID)
 		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		metrics.grpcClient.record(grpcKey{method, status.Code(err)}, time.Since(start).Seconds())

@@ -13,12 +13,7 @@ type idsKey struct{}
 // one allocation and one lookup per request.
 type requestIDs struct{ request, trace, span string }
 
-// WithRequestIDs returns ctx carrying a request id and a trace id, which every log line written
-// with that context then carries too.
-func WithRequestIDs(ctx context.Context, requestID, traceID string) context.Context {
-	return withIDs(ctx, requestIDs{request: requestID, trace: traceID})
-}
-
+// withIDs returns ctx carrying ids, which every log line written with that context then carries too.
 func withIDs(ctx context.Context, ids requestIDs) context.Context {
 	return context.WithValue(ctx, idsKey{}, &ids)
 }
@@ -64,10 +59,10 @@ func hopIDs(requestID, traceparent string) requestIDs {
 
 // outgoing is what a call made within the request sends on: a traceparent whose parent id is
 // this service's span, and the request id only where the traceparent does not already say it.
-// Both are empty outside a request.
+// Both are empty outside a request (edgeIDs and hopIDs always make a trace).
 func (ids requestIDs) outgoing() (traceparent, requestID string) {
 	if ids.trace == "" {
-		return "", ids.request
+		return "", ""
 	}
 	span := ids.span
 	if span == "" {

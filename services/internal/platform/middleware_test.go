@@ -96,7 +96,7 @@ func TestMethodLabelIsBounded(t *testing.T) {
 func TestLogLinesCarryServiceAndIDs(t *testing.T) {
 	var out bytes.Buffer
 	log := NewLogger(&out, Config{ServiceName: "users", Environment: "prod"})
-	log.InfoContext(WithRequestIDs(context.Background(), "r1", "t1"), "hello", "n", 1)
+	log.InfoContext(withIDs(context.Background(), requestIDs{request: "r1", trace: "t1"}), "hello", "n", 1)
 	var line map[string]any
 	if err := json.NewDecoder(io.Reader(&out)).Decode(&line); err != nil {
 		t.Fatal(err)
