@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/resolver/dns"
 	"google.golang.org/grpc/status"
 )
 
@@ -63,11 +64,24 @@ func incoming(ctx context.Context, key string) string {
 	return ""
 }
 
+// Client-side balancing over a headless Service: the platform gives every gRPC service a headless
+// Service (one DNS address per ready pod), and callers dial `dns:///name:port` with round_robin,
+// one connection per pod. gRPC re-resolves only when a connection ends, so servers age
+// connections out after MaxConnectionAge (gRPC adds ±10% jitter): a caller then finds the pods
+// an autoscaler added within about that time, and re-resolution may come as often as
+// minResolutionInterval (gRPC's own default, 30 s, would hold new pods back for longer).
+const (
+	MaxConnectionAge      = 20 * time.Second
+	maxConnectionAgeGrace = 30 * time.Second
+	minResolutionInterval = 5 * time.Second
+)
+
+func init() { dns.SetMinResolutionInterval(minResolutionInterval) }
+
 // NewGRPCServer returns the gRPC server of a service, with what every call gets: ids, RED metrics,
 // panic recovery and a log line (UnaryServerInterceptor), outside the in-flight limit so that
 // shed calls are counted too (LimitInFlightUnary). Messages are capped at 1 MiB. Connections are
-// aged out: behind a ClusterIP Service a client pins one pod per connection, and re-resolving
-// spreads the load over the pods the autoscaler adds.
+// aged out (MaxConnectionAge), so that callers re-resolve and spread their calls over new pods.
 //
 // Calls run on maxInFlight workers the server keeps, not on a goroutine each: a new goroutine
 // starts on a small stack and grows it (a copy) on each call through the interceptors, which
@@ -76,7 +90,7 @@ func incoming(ctx context.Context, key string) string {
 func NewGRPCServer(log *slog.Logger, metrics *Metrics, maxInFlight int) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(log, metrics), LimitInFlightUnary(maxInFlight, log)),
-		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 5 * time.Minute, MaxConnectionAgeGrace: 30 * time.Second}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: MaxConnectionAge, MaxConnectionAgeGrace: maxConnectionAgeGrace}),
 		grpc.MaxRecvMsgSize(1 << 20),
 	}
 	if maxInFlight > 0 {

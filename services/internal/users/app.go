@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	metrics := platform.NewMetrics()
 	checks := platform.NewHealth()
 	server := NewGRPCServer(store, log, metrics, cfg.MaxInFlight)
-	grpcHealth := health.NewServer()
+	grpcHealth := NewHealthServer()
 	healthpb.RegisterHealthServer(server, grpcHealth)
 	checks.OnDrain(grpcHealth.Shutdown)
 	log.Info("store seeded", "users", store.Len())
@@ -49,6 +49,14 @@ func NewGRPCServer(store *Store, log *slog.Logger, metrics *platform.Metrics, ma
 	usersv1.RegisterUserServiceServer(server, NewServer(store))
 	reflection.Register(server)
 	return server
+}
+
+// NewHealthServer answers gRPC health checks for the server as a whole ("") and for UserService
+// by name, as a mesh or a probe that names the service asks; draining (Shutdown) turns both off.
+func NewHealthServer() *health.Server {
+	h := health.NewServer()
+	h.SetServingStatus(usersv1.UserService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	return h
 }
 
 func randomBytes() []byte {

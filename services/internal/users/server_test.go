@@ -6,6 +6,7 @@ import (
 
 	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -60,5 +61,37 @@ func TestListUsersTokens(t *testing.T) {
 	second, err := server.ListUsers(context.Background(), &usersv1.ListUsersRequest{PageSize: 2, PageToken: first.GetNextPageToken()})
 	if err != nil || len(second.GetUsers()) != 1 || second.GetNextPageToken() != "" || second.GetUsers()[0].GetUserId() != "u-003" {
 		t.Fatalf("last page: %v %v", second, err)
+	}
+}
+
+func TestHealthServerNamesUserService(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		service  string
+		shutdown bool
+		want     healthpb.HealthCheckResponse_ServingStatus
+		wantCode codes.Code
+	}{
+		{"server as a whole", "", false, healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{"UserService by name", usersv1.UserService_ServiceDesc.ServiceName, false, healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{"an unknown service", "flotilla.users.v1.Other", false, 0, codes.NotFound},
+		{"UserService while draining", usersv1.UserService_ServiceDesc.ServiceName, true, healthpb.HealthCheckResponse_NOT_SERVING, codes.OK},
+		{"server while draining", "", true, healthpb.HealthCheckResponse_NOT_SERVING, codes.OK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHealthServer()
+			if tt.shutdown {
+				h.Shutdown()
+			}
+			resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: tt.service})
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("Check(%q) error %v, want code %v", tt.service, err, tt.wantCode)
+			}
+			if err == nil && resp.GetStatus() != tt.want {
+				t.Errorf("Check(%q) = %v, want %v", tt.service, resp.GetStatus(), tt.want)
+			}
+		})
 	}
 }
