@@ -69,6 +69,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
           prometheusResources: config.monitoring.prometheus.resources,
           alertmanagerReplicas: config.monitoring.alertmanager.replicas,
           appNamespaces: [config.namespace],
+          scheduling: config.monitoring.scheduling,
         },
         kubernetes,
       )
@@ -108,6 +109,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
           replicas: service.replicas,
           autoscaling: service.autoscaling,
           resources: service.resources,
+          scheduling: service.scheduling,
           env: service.env,
           secretEnv: secretEnv[name],
           calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
@@ -154,6 +156,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
           retentionDays: config.logging.retentionDays,
           kibana: config.logging.kibana.enabled,
           validatingWebhook: config.logging.validatingWebhook,
+          scheduling: config.logging.scheduling,
         },
         kubernetes,
       )

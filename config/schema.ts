@@ -82,6 +82,45 @@ export const resourcesSchema = (defaults: Resources) =>
       }
     });
 
+/** A label key as Kubernetes allows it: an optional DNS-subdomain prefix, then a name. */
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    "a label key such as kubernetes.io/arch or pool",
+  );
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "a label value: at most 63 letters, digits, '-', '_' or '.'");
+
+const tolerationSchema = z
+  .strictObject({
+    key: labelKey.optional().describe("The taint's key; every taint's with `operator: Exists` and no key."),
+    operator: z.enum(["Equal", "Exists"]).default("Equal"),
+    value: labelValue.optional().describe("The taint's value, with `operator: Equal`."),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional().describe("The taint's effect; every effect when unset."),
+    tolerationSeconds: z.number().int().min(0).optional().describe("With `effect: NoExecute`: how long a pod stays once the taint appears."),
+  })
+  .superRefine((t, ctx) => {
+    if (t.operator === "Exists" && t.value !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["value"], input: t.value, message: "must be unset with operator Exists, which matches any value" });
+    }
+    if (t.operator === "Equal" && t.key === undefined) {
+      ctx.addIssue({ code: "custom", path: ["key"], input: t.key, message: "is required with operator Equal" });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
+      ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], input: t.tolerationSeconds, message: "applies only with effect NoExecute" });
+    }
+  });
+
+/** Which nodes a workload's pods may run on (a dedicated node pool, say). */
+export const schedulingSchema = (what: string) =>
+  z
+    .strictObject({
+      nodeSelector: z.record(labelKey, labelValue).default({}).describe(`Node labels that ${what} need on their node.`),
+      tolerations: z.array(tolerationSchema).default([]).describe(`Taints ${what} tolerate.`),
+    })
+    .prefault({})
+    .describe(`Where ${what} run; any node when unset.`);
+
 const autoscalingSchema = z
   .strictObject({
     min: z.number().int().min(1).max(1000).default(2).describe("Fewest replicas the autoscaler keeps."),
@@ -137,6 +176,7 @@ export const serviceSchema = z.strictObject({
   replicas: z.number().int().min(1).max(1000).optional().describe("Fixed replica count. Not allowed together with `autoscaling`."),
   autoscaling: autoscalingSchema.optional().describe("Horizontal autoscaling on CPU; replaces `replicas`."),
   resources: resourcesSchema(goServiceDefaults.resources),
+  scheduling: schedulingSchema("the service's pods"),
   env: z.record(envName, z.string()).default({}).describe("Plain environment variables, in a ConfigMap; credential-looking names and values are refused."),
   secretEnv: z
     .record(envName, z.string())
@@ -334,6 +374,7 @@ const monitoringSchema = z
       .min(1)
       .default(monitoringDefaults.runbookBaseUrl)
       .describe("Where alerts' runbook links point: this project's README as your team reads it, such as its URL in your repository."),
+    scheduling: schedulingSchema("the monitoring pods (node-exporter's too)"),
   })
   .prefault({});
 
@@ -398,6 +439,7 @@ const loggingSchema = z
       .boolean()
       .default(true)
       .describe("ECK's validating admission webhook; off where the API server cannot reach pods (some private control planes)."),
+    scheduling: schedulingSchema("the logging pods (Fluent Bit's too, which then collects from those nodes only)"),
   })
   .prefault({});
 

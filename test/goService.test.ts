@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { envProblems, GoService, type GoServiceArgs, serviceShapeProblems } from "../components/apps/goService";
+import { ServiceMonitoring } from "../components/monitoring/serviceMonitoring";
 
 const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
 
@@ -26,6 +27,17 @@ beforeAll(async () => {
 const image = "registry.example/app@sha256:" + "0".repeat(64);
 const service = (name: string, args: Partial<GoServiceArgs> = {}) => new GoService(name, { namespace: "apps", image, ...args });
 const resolve = <T>(output: pulumi.Output<T>) => new Promise<T>((done) => output.apply(done));
+/** The inputs a resource was registered with: mocks register once its inputs resolve, a few ticks later. */
+async function registeredAs(type: string, name: string): Promise<Record<string, any>> {
+  for (let tick = 0; tick < 200; tick++) {
+    const found = registered.find((r) => r.type === type && r.name === name);
+    if (found) {
+      return found.inputs;
+    }
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  throw new Error(`${type} ${name} was never registered`);
+}
 
 describe("GoService as a package component", () => {
   it.each<[string, Partial<GoServiceArgs>, RegExp]>([
@@ -48,6 +60,26 @@ describe("GoService as a package component", () => {
     expect(labels).toMatchObject({ "app.kubernetes.io/part-of": "payments", "app.kubernetes.io/name": "billing" });
     expect(await resolve(app.service.spec.selector)).toEqual({ "app.kubernetes.io/name": "billing", "app.kubernetes.io/part-of": "payments" });
     expect(registered.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => r.name)).toEqual(["billing-secret-env"]);
+  });
+
+  it("selects its callers and callees by its own part-of, not the default's", async () => {
+    service("ledger", { partOf: "payments", callers: ["billing"], calls: [{ name: "rates", port: 9090 }] });
+    const policy = await registeredAs("kubernetes:networking.k8s.io/v1:NetworkPolicy", "ledger");
+    const payments = (name: string) => ({ matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "payments" } });
+    expect(policy.spec.podSelector).toEqual(payments("ledger"));
+    expect(policy.spec.ingress[0].from).toEqual([{ podSelector: payments("billing") }]);
+    expect(policy.spec.egress[1].to).toEqual([{ podSelector: payments("rates") }]);
+  });
+
+  it("is selected by its ServiceMonitor when both name the same part-of", async () => {
+    const app = service("invoices", { partOf: "payments" });
+    new ServiceMonitoring("invoices", { namespace: "apps", partOf: "payments" });
+    const monitor = await registeredAs("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "invoices-monitor");
+    const serviceLabels = await resolve(app.service.metadata.labels);
+    expect(Object.keys(monitor.spec.selector.matchLabels)).toEqual(["app.kubernetes.io/name", "app.kubernetes.io/part-of"]);
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
+      expect(serviceLabels[key], key).toBe(value);
+    }
   });
 });
 

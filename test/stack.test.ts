@@ -49,6 +49,11 @@ describe("dev stack", async () => {
     expect(run.ofType("kubernetes:core/v1:Service").map((s) => s.inputs.spec.type)).toEqual(["ClusterIP", "ClusterIP"]);
   });
 
+  it("makes the gRPC service headless, so the gateway balances over its pods; the HTTP one keeps a virtual IP", () => {
+    expect(run.one("kubernetes:core/v1:Service", "users").inputs.spec.clusterIP).toBe("None");
+    expect(run.one("kubernetes:core/v1:Service", "gateway").inputs.spec.clusterIP).toBeUndefined();
+  });
+
   it("labels the namespace to enforce the restricted Pod Security Standard, and denies by default", () => {
     const namespace = run.one("kubernetes:core/v1:Namespace", "flotilla");
     expect(namespace.inputs.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });

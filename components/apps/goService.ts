@@ -2,7 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isCredentialName, isCredentialValue } from "./credentials";
 import { type Callee, serviceNetworkPolicy } from "./networkPolicy";
+import { podScheduling, type Scheduling } from "./scheduling";
 import {
+  defaultPartOf,
   httpProbes,
   type Resources,
   resourceRequirements,
@@ -81,10 +83,16 @@ export interface GoServiceArgs {
    */
   readonly secretEnv?: Record<string, pulumi.Input<string>>;
   /**
-   * The application the service is part of: its pods' `app.kubernetes.io/part-of` label.
+   * The application the service is part of: its pods' `app.kubernetes.io/part-of` label. The
+   * services it calls and is called by are taken to be part of the same application.
    * @default "flotilla"
    */
   readonly partOf?: string;
+  /**
+   * Which nodes the pods may run on.
+   * @default any node
+   */
+  readonly scheduling?: Scheduling;
   /**
    * Services this one calls: each is allowed through the network policy and handed over as
    * `<NAME>_ADDR=<name>:<port>`.
@@ -129,7 +137,7 @@ export const goServiceDefaults = {
   drainSeconds: 5,
   shutdownTimeoutSeconds: 20,
   environment: "dev",
-  partOf: "flotilla",
+  partOf: defaultPartOf,
   resources: {
     requests: { cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" },
     limits: { cpu: "500m", memory: "128Mi", ephemeralStorage: "64Mi" },
@@ -235,6 +243,7 @@ export class GoService extends pulumi.ComponentResource {
               securityContext: restrictedPodSecurityContext(),
               terminationGracePeriodSeconds: terminationGracePeriod(drainSeconds, shutdownTimeoutSeconds),
               topologySpreadConstraints: spreadConstraints(selector),
+              ...podScheduling(args.scheduling),
               containers: [
                 {
                   name: serviceName,
@@ -260,12 +269,16 @@ export class GoService extends pulumi.ComponentResource {
       child,
     );
 
+    // A gRPC service is headless: its DNS name answers with every ready pod's address, and callers
+    // balance calls over them (round_robin, one HTTP/2 connection per pod). Behind a virtual IP a
+    // caller's one long-lived connection would pin all its calls to one pod.
     const service = new k8s.core.v1.Service(
       name,
       {
         metadata: metadata(),
         spec: {
           type: "ClusterIP",
+          ...(protocol === "grpc" ? { clusterIP: "None" } : {}),
           selector,
           ports: [
             { name: protocol, port, targetPort: protocol, protocol: "TCP", appProtocol: protocol === "grpc" ? "kubernetes.io/h2c" : "http" },
@@ -280,7 +293,15 @@ export class GoService extends pulumi.ComponentResource {
       name,
       {
         metadata: metadata(),
-        spec: serviceNetworkPolicy({ podSelector: selector, port, callers: args.callers ?? [], opsPort, scrapedFrom: args.scrapedFrom, callees: calls }),
+        spec: serviceNetworkPolicy({
+          podSelector: selector,
+          partOf,
+          port,
+          callers: args.callers ?? [],
+          opsPort,
+          scrapedFrom: args.scrapedFrom,
+          callees: calls,
+        }),
       },
       child,
     );

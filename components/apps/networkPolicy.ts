@@ -15,6 +15,8 @@ export interface Callee {
 export interface ServiceTraffic {
   /** Labels of the service's own pods. */
   readonly podSelector: Record<string, string>;
+  /** The application (`app.kubernetes.io/part-of`) of the service and of its callers and callees. */
+  readonly partOf: string;
   /** The public port, reachable by `callers`. */
   readonly port: number;
   /** Services allowed to call the public port; `"anyone"` when the service is exposed. */
@@ -41,7 +43,8 @@ export const dnsEgress = {
 };
 
 export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec {
-  const callers = traffic.callers === "anyone" ? {} : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller) } })) };
+  const callers =
+    traffic.callers === "anyone" ? {} : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller, traffic.partOf) } })) };
   const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: [{ protocol: "TCP", port: traffic.port }] }] : [];
   const scrapeIngress = traffic.scrapedFrom
     ? [
@@ -52,7 +55,7 @@ export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec
       ]
     : [];
   const calleeEgress = traffic.callees.map((callee) => ({
-    to: [{ podSelector: { matchLabels: selectorLabels(callee.name) } }],
+    to: [{ podSelector: { matchLabels: selectorLabels(callee.name, traffic.partOf) } }],
     ports: [{ protocol: "TCP", port: callee.port }],
   }));
   return {

@@ -17,8 +17,11 @@ export interface Resources {
   readonly limits: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage: string };
 }
 
+/** The application a workload is part of when its declaration names none. */
+export const defaultPartOf = "flotilla";
+
 /** `app.kubernetes.io` labels of one component of the stack; the first two also select its pods. */
-export function standardLabels(name: string, component: string, partOf = "flotilla"): Record<string, string> {
+export function standardLabels(name: string, component: string, partOf = defaultPartOf): Record<string, string> {
   return {
     ...selectorLabels(name, partOf),
     "app.kubernetes.io/component": component,
@@ -27,7 +30,7 @@ export function standardLabels(name: string, component: string, partOf = "flotil
 }
 
 /** The labels that select a workload's pods; they never change, since selectors are immutable. */
-export function selectorLabels(name: string, partOf = "flotilla"): Record<string, string> {
+export function selectorLabels(name: string, partOf = defaultPartOf): Record<string, string> {
   return { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": partOf };
 }
 

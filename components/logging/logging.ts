@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
+import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource } from "../charts/charts";
 import { AppNamespace } from "../namespace/appNamespace";
 import { loggingDefaults } from "./defaults";
@@ -64,6 +65,12 @@ export interface LoggingArgs {
    * @default true
    */
   readonly validatingWebhook?: boolean;
+  /**
+   * Which nodes the logging pods run on: the ECK operator, Elasticsearch, Kibana, the setup Job,
+   * and Fluent Bit's DaemonSet (which then collects from those nodes only).
+   * @default any node
+   */
+  readonly scheduling?: Scheduling;
 }
 
 /** The ECK resource names, so the collector's configuration and the tests can name what ECK makes. */
@@ -100,6 +107,7 @@ export class Logging extends pulumi.ComponentResource {
     const child = { parent: this };
     const replicas = args.replicas ?? loggingDefaults.elasticsearch.replicas;
     const withKibana = args.kibana ?? true;
+    const placed = podScheduling(args.scheduling);
     const names = eckNames(clusterName);
     const labels = (component: string) => standardLabels(name, component);
     if (args.appNamespaces.length === 0) {
@@ -137,6 +145,7 @@ export class Logging extends pulumi.ComponentResource {
           // serves no metrics (config.metrics.port 0).
           serviceMonitor: { enabled: false },
           config: { metrics: { port: "0" } },
+          ...placed,
         },
       },
       child,
@@ -192,6 +201,7 @@ export class Logging extends pulumi.ComponentResource {
           storageClass: args.storageClass,
           collectorUserSecret: collectorUserSecret.metadata.name,
           collectorRolesSecret: collectorRoles.metadata.name,
+          scheduling: args.scheduling,
         }),
       },
       { ...child, dependsOn: [operator] },
@@ -208,7 +218,7 @@ export class Logging extends pulumi.ComponentResource {
               version: loggingDefaults.stackVersion,
               count: 1,
               elasticsearchRef: { name: clusterName },
-              podTemplate: restrictedPodTemplate("kibana", loggingDefaults.kibana.resources),
+              podTemplate: restrictedPodTemplate("kibana", loggingDefaults.kibana.resources, [], args.scheduling),
             },
           },
           { ...child, dependsOn: [operator] },
@@ -249,7 +259,10 @@ export class Logging extends pulumi.ComponentResource {
         ...chartSource(charts.fluentBit, args.chartSource),
         name: "fluent-bit",
         namespace: agentNamespace.name,
-        values: fluentBitValues(pipeline, collectorCa.metadata.name, collectorPassword.metadata.name),
+        values: {
+          ...fluentBitValues(pipeline, collectorCa.metadata.name, collectorPassword.metadata.name),
+          ...(placed.nodeSelector ? { nodeSelector: placed.nodeSelector } : {}),
+        },
       },
       child,
     );
@@ -290,6 +303,7 @@ export class Logging extends pulumi.ComponentResource {
           caSecret: names.caSecret,
           elasticUserSecret: names.elasticUserSecret,
           labels: labels("setup"),
+          scheduling: args.scheduling,
         }),
       },
       { ...child, dependsOn: kibana ? [elasticsearch, kibana] : [elasticsearch] },
@@ -325,12 +339,13 @@ interface ElasticsearchSettings {
   readonly storageClass?: string;
   readonly collectorUserSecret: pulumi.Input<string>;
   readonly collectorRolesSecret: pulumi.Input<string>;
+  readonly scheduling?: Scheduling;
 }
 
 /** The Elasticsearch resource's spec; each departure from ECK's defaults says why. */
 export function elasticsearchSpec(s: ElasticsearchSettings): Record<string, unknown> {
   const spread = s.replicas > 1;
-  const template = restrictedPodTemplate("elasticsearch", s.resources, [{ name: "ES_JAVA_OPTS", value: `-Xms${s.heap} -Xmx${s.heap}` }]);
+  const template = restrictedPodTemplate("elasticsearch", s.resources, [{ name: "ES_JAVA_OPTS", value: `-Xms${s.heap} -Xmx${s.heap}` }], s.scheduling);
   const podSpec = template.spec as Record<string, unknown>;
   if (spread) {
     podSpec.topologySpreadConstraints = [
@@ -381,7 +396,12 @@ export function elasticsearchSpec(s: ElasticsearchSettings): Record<string, unkn
 }
 
 /** A pod template for ECK that the "restricted" Pod Security Standard admits, with requests and limits. */
-function restrictedPodTemplate(container: string, resources: Resources, env: { name: string; value: string }[] = []): Record<string, unknown> {
+function restrictedPodTemplate(
+  container: string,
+  resources: Resources,
+  env: { name: string; value: string }[] = [],
+  scheduling?: Scheduling,
+): Record<string, unknown> {
   // ECK's images run as uid 1000; the read-only root file system is left to ECK, which mounts
   // what Elasticsearch and Kibana write to only in recent versions.
   const {
@@ -394,6 +414,7 @@ function restrictedPodTemplate(container: string, resources: Resources, env: { n
   return {
     spec: {
       securityContext: { ...podContext, fsGroup: 1000 },
+      ...podScheduling(scheduling),
       containers: [{ name: container, resources: resourceRequirements(resources), securityContext: containerContext, ...(env.length ? { env } : {}) }],
     },
   };
@@ -440,6 +461,7 @@ interface SetupJobSettings {
   readonly caSecret: string;
   readonly elasticUserSecret: string;
   readonly labels: Record<string, string>;
+  readonly scheduling?: Scheduling;
 }
 
 /** The logsetup Job: retried by Kubernetes, and by itself request by request. */
@@ -452,6 +474,7 @@ export function setupJobSpec(s: SetupJobSettings): k8s.types.input.batch.v1.JobS
       spec: {
         restartPolicy: "OnFailure",
         automountServiceAccountToken: false,
+        ...podScheduling(s.scheduling),
         securityContext: restrictedPodSecurityContext(),
         containers: [
           {

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
+import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource } from "../charts/charts";
 import { AppNamespace } from "../namespace/appNamespace";
 import { overviewDashboard } from "./dashboards";
@@ -69,6 +70,12 @@ export interface MonitoringArgs {
    * @default []
    */
   readonly appNamespaces?: readonly string[];
+  /**
+   * Which nodes the chart's pods run on: the operator, Prometheus, Alertmanager, Grafana,
+   * kube-state-metrics, and node-exporter's DaemonSet (then on those nodes only).
+   * @default any node
+   */
+  readonly scheduling?: Scheduling;
 }
 
 /**
@@ -130,6 +137,7 @@ export class Monitoring extends pulumi.ComponentResource {
           prometheusReplicas: args.prometheusReplicas ?? monitoringDefaults.prometheus.replicas,
           prometheusResources: args.prometheusResources ?? monitoringDefaults.prometheus.resources,
           alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
+          scheduling: args.scheduling,
         }),
       },
       { ...child, dependsOn: [nodeNamespace] },
@@ -165,6 +173,7 @@ export interface KubePrometheusStackSettings {
   readonly prometheusReplicas: number;
   readonly prometheusResources: Resources;
   readonly alertmanagerReplicas: number;
+  readonly scheduling?: Scheduling;
 }
 
 /** Small, fixed requests of the chart's supporting pods; their sum fits the laptop budget. */
@@ -182,6 +191,7 @@ const supportResources = {
  * The chart's values. Each setting that departs from the chart's defaults says why.
  */
 export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Record<string, unknown> {
+  const placed = podScheduling(s.scheduling);
   const selectEverything = Object.fromEntries(
     ["serviceMonitor", "podMonitor", "rule", "probe", "scrapeConfig"].map((kind) => [`${kind}SelectorNilUsesHelmValues`, false]),
   );
@@ -209,6 +219,7 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
       // The operator's TLS listener reads that same webhook Secret: with it the pod could not start.
       tls: { enabled: false },
       resources: supportResources.operator,
+      ...placed,
       prometheusConfigReloader: { resources: supportResources.configReloader },
     },
     prometheus: {
@@ -224,12 +235,14 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
         ...selectEverything,
         resources: resourceRequirements(s.prometheusResources),
         storageSpec: s.storageSize ? volumeClaim(s.storageSize, s.storageClass) : { emptyDir: { sizeLimit: s.prometheusResources.limits.ephemeralStorage } },
+        ...placed,
       },
     },
     alertmanager: {
       alertmanagerSpec: {
         replicas: s.alertmanagerReplicas,
         resources: supportResources.alertmanager,
+        ...placed,
         ...(s.storageSize ? { storage: volumeClaim("1Gi", s.storageClass) } : {}),
       },
     },
@@ -237,11 +250,18 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
       admin: { existingSecret: s.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
       resources: supportResources.grafana,
       sidecar: { resources: supportResources.sidecar },
+      ...placed,
       // Helm test pods are hooks, which helm.v4.Chart does not run.
       testFramework: { enabled: false },
     },
-    "kube-state-metrics": { resources: supportResources.kubeStateMetrics },
-    "prometheus-node-exporter": { namespaceOverride: s.nodeExporterNamespace, resources: supportResources.nodeExporter },
+    "kube-state-metrics": { resources: supportResources.kubeStateMetrics, ...placed },
+    "prometheus-node-exporter": {
+      namespaceOverride: s.nodeExporterNamespace,
+      resources: supportResources.nodeExporter,
+      // The chart's own selector (Linux nodes) is kept beside the stack's.
+      ...(placed.nodeSelector ? { nodeSelector: { "kubernetes.io/os": "linux", ...placed.nodeSelector } } : {}),
+      ...(placed.tolerations ? { tolerations: placed.tolerations } : {}),
+    },
   };
 }
 

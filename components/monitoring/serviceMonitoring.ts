@@ -14,6 +14,12 @@ export interface ServiceMonitoringArgs {
    */
   readonly serviceName?: string;
   /**
+   * The application the service is part of, as its GoService's `partOf`: the ServiceMonitor
+   * selects the Service by both labels.
+   * @default "flotilla"
+   */
+  readonly partOf?: string;
+  /**
    * Protocol of the public port, which decides the server metrics the rules and dashboard read.
    * @default "http"
    */
@@ -63,7 +69,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
     super("flotilla:monitoring:ServiceMonitoring", name, {}, opts);
     const service = args.serviceName ?? name;
     const protocol = args.protocol ?? "http";
-    const labels = standardLabels(service, "monitoring");
+    const labels = standardLabels(service, "monitoring", args.partOf);
     const metadata = { name: service, namespace: args.namespace, labels };
     const child = { parent: this };
 
@@ -74,7 +80,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
         kind: "ServiceMonitor",
         metadata,
         spec: {
-          selector: { matchLabels: selectorLabels(service) },
+          selector: { matchLabels: selectorLabels(service, args.partOf) },
           endpoints: [
             { port: args.metricsPortName ?? "ops", path: "/metrics", scheme: "http", interval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval },
           ],

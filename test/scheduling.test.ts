@@ -1,0 +1,116 @@
+/**
+ * Where pods run: a node selector and tolerations per service and per feature, carried to every
+ * pod each one makes (its own pod specs, the charts' values, the operators' custom resources),
+ * and nothing at all when unset. Refusals name their key, before anything is registered.
+ */
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../config/errors";
+import { registeredByLastRun, runStack } from "./harness";
+
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const pool = { "example.com/pool": "apps" };
+const dedicated = [{ key: "dedicated", operator: "Equal", value: "observability", effect: "NoSchedule" }];
+const observability = { "example.com/pool": "observability" };
+
+describe("scheduling left unset", async () => {
+  const run = await runStack("dev");
+
+  it("leaves every pod spec and chart free to schedule anywhere", () => {
+    for (const { inputs } of run.ofType(DEPLOYMENT)) {
+      expect(inputs.spec.template.spec.nodeSelector).toBeUndefined();
+      expect(inputs.spec.template.spec.tolerations).toBeUndefined();
+    }
+    const values = run.one(CHART, "monitoring").inputs.values;
+    expect(values.prometheus.prometheusSpec.nodeSelector).toBeUndefined();
+    expect(values["prometheus-node-exporter"].nodeSelector).toBeUndefined();
+    expect(run.one(CHART, "logging-fluent-bit").inputs.values.nodeSelector).toBeUndefined();
+  });
+});
+
+describe.each(["dev", "prod"] as const)("scheduling set on %s", async (stack) => {
+  const run = await runStack(stack, (c) => {
+    c["flotilla:services"].users.scheduling = { nodeSelector: pool };
+    c["flotilla:monitoring"] = { ...c["flotilla:monitoring"], scheduling: { nodeSelector: observability, tolerations: dedicated } };
+    c["flotilla:logging"] = { ...c["flotilla:logging"], scheduling: { nodeSelector: observability, tolerations: dedicated } };
+  });
+  const toleration = { ...dedicated[0] };
+
+  it("puts a service's pods on its nodes, and only that service's", () => {
+    expect(run.one(DEPLOYMENT, "users").inputs.spec.template.spec.nodeSelector).toEqual(pool);
+    expect(run.one(DEPLOYMENT, "gateway").inputs.spec.template.spec.nodeSelector).toBeUndefined();
+  });
+
+  it("puts every monitoring pod on the feature's nodes, node-exporter keeping its Linux selector", () => {
+    const values = run.one(CHART, "monitoring").inputs.values;
+    for (const placed of [
+      values.prometheusOperator,
+      values.prometheus.prometheusSpec,
+      values.alertmanager.alertmanagerSpec,
+      values.grafana,
+      values["kube-state-metrics"],
+    ]) {
+      expect(placed).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
+    }
+    expect(values["prometheus-node-exporter"]).toMatchObject({
+      nodeSelector: { "kubernetes.io/os": "linux", ...observability },
+      tolerations: [toleration],
+    });
+  });
+
+  it("puts every logging pod on the feature's nodes: operator, Elasticsearch, Kibana, Fluent Bit, the setup Job", () => {
+    expect(run.one(CHART, "logging-eck-operator").inputs.values).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
+    const es = run.one("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "logging-elasticsearch").inputs;
+    expect(es.spec.nodeSets[0].podTemplate.spec).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
+    const kibana = run.one("kubernetes:kibana.k8s.elastic.co/v1:Kibana", "logging-kibana").inputs;
+    expect(kibana.spec.podTemplate.spec).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
+    // Fluent Bit tolerates every taint already, to collect from every node it may run on.
+    expect(run.one(CHART, "logging-fluent-bit").inputs.values).toMatchObject({ nodeSelector: observability, tolerations: [{ operator: "Exists" }] });
+    const job = run.ofType("kubernetes:batch/v1:Job")[0]?.inputs;
+    expect(job?.spec.template.spec).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
+  });
+});
+
+describe("scheduling refusals", () => {
+  const refused: [string, (c: Record<string, any>) => void, RegExp][] = [
+    [
+      "a toleration value with operator Exists",
+      (c) => (c["flotilla:services"].users.scheduling = { tolerations: [{ key: "dedicated", operator: "Exists", value: "x" }] }),
+      /flotilla:services\.users\.scheduling\.tolerations\[0\]\.value: must be unset with operator Exists/,
+    ],
+    [
+      "an Equal toleration without a key",
+      (c) => (c["flotilla:logging"] = { ...c["flotilla:logging"], scheduling: { tolerations: [{ value: "x" }] } }),
+      /flotilla:logging\.scheduling\.tolerations\[0\]\.key: is required with operator Equal/,
+    ],
+    [
+      "tolerationSeconds without NoExecute",
+      (c) => (c["flotilla:monitoring"] = { ...c["flotilla:monitoring"], scheduling: { tolerations: [{ key: "k", tolerationSeconds: 30 }] } }),
+      /flotilla:monitoring\.scheduling\.tolerations\[0\]\.tolerationSeconds: applies only with effect NoExecute/,
+    ],
+    [
+      "a node label key with a space",
+      (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { "my pool": "a" } }),
+      /flotilla:services\.gateway\.scheduling\.nodeSelector\.my pool: .*a label key such as kubernetes\.io\/arch or pool/,
+    ],
+    [
+      "a node label value over 63 characters",
+      (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { pool: "a".repeat(64) } }),
+      /flotilla:services\.gateway\.scheduling\.nodeSelector\.pool: a label value: at most 63/,
+    ],
+    [
+      "an unknown scheduling key",
+      (c) => (c["flotilla:services"].gateway.scheduling = { affinity: {} }),
+      /flotilla:services\.gateway\.scheduling: unknown key "affinity"|flotilla:services\.gateway\.scheduling.*affinity/,
+    ],
+  ];
+
+  describe.each(["dev", "prod"] as const)("on %s", (stack) => {
+    it.each(refused)("refuses %s before registering anything", async (_name, change, message) => {
+      const run = runStack(stack, change);
+      await expect(run).rejects.toThrow(ConfigError);
+      await expect(run).rejects.toThrow(message);
+      expect(registeredByLastRun()).toEqual([]);
+    });
+  });
+});
