@@ -220,8 +220,11 @@ function clusterOutputs(cluster: { provider: k8s.Provider }): Pick<StackOutputs,
 
 /** Where the stack's charts come from; a chart directory is relative to the project. */
 function chartSourceOf(config: StackConfig, projectDir: string): ChartSource {
-  const { repository, directory } = config.charts;
-  return directory !== undefined ? { directory: path.resolve(projectDir, directory) } : repository !== undefined ? { repository } : {};
+  const { repository, directory, imageRegistry } = config.charts;
+  return {
+    ...(directory !== undefined ? { directory: path.resolve(projectDir, directory) } : repository !== undefined ? { repository } : {}),
+    ...(imageRegistry !== undefined ? { imageRegistry } : {}),
+  };
 }
 
 /**

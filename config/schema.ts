@@ -390,6 +390,13 @@ const chartsSchema = z
           .join(", ")}).`,
       ),
     directory: z.string().min(1).optional().describe("A directory holding those charts as `<chart>-<version>.tgz`, relative to the project directory."),
+    imageRegistry: z
+      .string()
+      .regex(/^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)*$/, "a registry address such as registry.internal:5000 or registry.internal/mirror")
+      .optional()
+      .describe(
+        "A registry mirroring every image the charts run under its upstream path, such as registry.internal/mirror; the charts' own registries when unset.",
+      ),
   })
   .prefault({})
   .refine((c) => c.repository === undefined || c.directory === undefined, { message: "set repository or directory, not both", path: ["directory"] })

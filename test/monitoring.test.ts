@@ -136,6 +136,26 @@ describe("chart sources", () => {
     expect(run.one(CHART, "monitoring").inputs).toMatchObject({ version: "88.5.3", repositoryOpts: { repo: "http://127.0.0.1:8879" } });
   });
 
+  it("takes every chart's images from one mirror registry, and only then", async () => {
+    const mirror = "registry.internal/mirror";
+    const run = await runStack("dev", (config) => (config["flotilla:charts"] = { imageRegistry: mirror }));
+    expect(run.one(CHART, "monitoring").inputs.values.global).toEqual({ imageRegistry: mirror });
+    const eck = run.one(CHART, "logging-eck-operator").inputs.values;
+    expect(eck.image).toEqual({ repository: `${mirror}/eck/eck-operator` });
+    // Merged into the chart's config, not over it: the metrics port stays off.
+    expect(eck.config).toEqual({ metrics: { port: "0" }, containerRegistry: mirror });
+    expect(run.one(CHART, "logging-fluent-bit").inputs.values.image).toEqual({ repository: `${mirror}/fluent/fluent-bit` });
+    const upstream = await runStack("dev");
+    expect(upstream.one(CHART, "monitoring").inputs.values.global).toBeUndefined();
+    expect(upstream.one(CHART, "logging-fluent-bit").inputs.values.image).toBeUndefined();
+  });
+
+  it("refuses a mirror registry that is no registry address", async () => {
+    const run = runStack("dev", (config) => (config["flotilla:charts"] = { imageRegistry: "https://registry.internal" }));
+    await expect(run).rejects.toThrow(/flotilla:charts\.imageRegistry: a registry address such as/);
+    expect(registeredByLastRun()).toEqual([]);
+  });
+
   it("takes chart packages from a directory", async () => {
     const directory = fs.mkdtempSync(path.join(projectDir, "build-charts-"));
     try {

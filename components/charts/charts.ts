@@ -12,16 +12,36 @@ export interface ChartRef {
   readonly chart: string;
   readonly version: string;
   readonly repository: string;
+  /** The chart's values that take every image it runs from `registry`, under its upstream path. */
+  readonly mirroredImages: (registry: string) => Record<string, unknown>;
 }
 
 /** Every chart Flotilla installs. A version changes here and nowhere else. */
 export const charts = {
   /** Prometheus Operator v0.93.1, Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter. */
-  kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repository: "https://prometheus-community.github.io/helm-charts" },
+  kubePrometheusStack: {
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+    repository: "https://prometheus-community.github.io/helm-charts",
+    // The chart and its subcharts prefix every image with it, the operator's Prometheus and
+    // Alertmanager (and their config reloader) included.
+    mirroredImages: (registry: string) => ({ global: { imageRegistry: registry } }),
+  },
   /** Elastic Cloud on Kubernetes 3.5.0, which runs Elasticsearch and Kibana. */
-  eckOperator: { chart: "eck-operator", version: "3.5.0", repository: "https://helm.elastic.co" },
+  eckOperator: {
+    chart: "eck-operator",
+    version: "3.5.0",
+    repository: "https://helm.elastic.co",
+    // The operator's own image, and the registry it takes Elasticsearch's and Kibana's from.
+    mirroredImages: (registry: string) => ({ image: { repository: `${registry}/eck/eck-operator` }, config: { containerRegistry: registry } }),
+  },
   /** Fluent Bit 5.1, the log collector on every node. */
-  fluentBit: { chart: "fluent-bit", version: "0.58.1", repository: "https://fluent.github.io/helm-charts" },
+  fluentBit: {
+    chart: "fluent-bit",
+    version: "0.58.1",
+    repository: "https://fluent.github.io/helm-charts",
+    mirroredImages: (registry: string) => ({ image: { repository: `${registry}/fluent/fluent-bit` } }),
+  },
 } as const satisfies Record<string, ChartRef>;
 
 /**
@@ -32,6 +52,27 @@ export interface ChartSource {
   readonly repository?: string;
   /** A directory holding the chart packages as `helm pull` names them: `<chart>-<version>.tgz`. */
   readonly directory?: string;
+  /**
+   * A registry mirroring every image the charts run, under the upstream paths (`<registry>/eck/
+   * eck-operator`, `<registry>/prometheus/prometheus`, …), for clusters that reach no public one.
+   */
+  readonly imageRegistry?: string;
+}
+
+/** A chart's values, with its images taken from the source's mirror registry when it names one. */
+export function chartValues(ref: ChartRef, source: ChartSource = {}, values: Record<string, unknown>): Record<string, unknown> {
+  return source.imageRegistry === undefined ? values : mergeValues(values, ref.mirroredImages(source.imageRegistry));
+}
+
+/** `override` laid over `base`, object by object, as Helm merges values files. */
+function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = merged[key];
+    merged[key] = isObject(current) && isObject(value) ? mergeValues(current, value) : value;
+  }
+  return merged;
 }
 
 /** The `chart`, `version` and `repositoryOpts` arguments of a `helm.v4.Chart` for `ref`. */

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
-import { charts, type ChartSource, chartSource } from "../charts/charts";
+import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { AppNamespace } from "../namespace/appNamespace";
 import { loggingDefaults } from "./defaults";
 import { loggingNetworkPolicies } from "./networkPolicies";
@@ -129,7 +129,7 @@ export class Logging extends pulumi.ComponentResource {
         ...chartSource(charts.eckOperator, args.chartSource),
         name: "eck-operator",
         namespace: operatorNamespace.name,
-        values: {
+        values: chartValues(charts.eckOperator, args.chartSource, {
           installCRDs: true,
           // Least privilege: the operator acts in the logging namespace only.
           managedNamespaces: [loggingDefaults.namespace],
@@ -146,7 +146,7 @@ export class Logging extends pulumi.ComponentResource {
           serviceMonitor: { enabled: false },
           config: { metrics: { port: "0" } },
           ...placed,
-        },
+        }),
       },
       child,
     );
@@ -259,10 +259,10 @@ export class Logging extends pulumi.ComponentResource {
         ...chartSource(charts.fluentBit, args.chartSource),
         name: "fluent-bit",
         namespace: agentNamespace.name,
-        values: {
+        values: chartValues(charts.fluentBit, args.chartSource, {
           ...fluentBitValues(pipeline, collectorCa.metadata.name, collectorPassword.metadata.name),
           ...(placed.nodeSelector ? { nodeSelector: placed.nodeSelector } : {}),
-        },
+        }),
       },
       child,
     );

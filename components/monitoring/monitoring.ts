@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
-import { charts, type ChartSource, chartSource } from "../charts/charts";
+import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { AppNamespace } from "../namespace/appNamespace";
 import { overviewDashboard } from "./dashboards";
 import { monitoringDefaults } from "./defaults";
@@ -125,20 +125,24 @@ export class Monitoring extends pulumi.ComponentResource {
         ...chartSource(charts.kubePrometheusStack, args.chartSource),
         name: releaseName,
         namespace: namespace.name,
-        values: kubePrometheusStackValues({
-          fullname: releaseName,
-          namespace: namespaceName,
-          nodeExporterNamespace: nodeNamespace.name,
-          grafanaAdminSecret: grafanaAdmin.metadata.name,
-          scrapeInterval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval,
-          retention: args.retention ?? monitoringDefaults.retention,
-          storageSize: args.storageSize,
-          storageClass: args.storageClass,
-          prometheusReplicas: args.prometheusReplicas ?? monitoringDefaults.prometheus.replicas,
-          prometheusResources: args.prometheusResources ?? monitoringDefaults.prometheus.resources,
-          alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
-          scheduling: args.scheduling,
-        }),
+        values: chartValues(
+          charts.kubePrometheusStack,
+          args.chartSource,
+          kubePrometheusStackValues({
+            fullname: releaseName,
+            namespace: namespaceName,
+            nodeExporterNamespace: nodeNamespace.name,
+            grafanaAdminSecret: grafanaAdmin.metadata.name,
+            scrapeInterval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval,
+            retention: args.retention ?? monitoringDefaults.retention,
+            storageSize: args.storageSize,
+            storageClass: args.storageClass,
+            prometheusReplicas: args.prometheusReplicas ?? monitoringDefaults.prometheus.replicas,
+            prometheusResources: args.prometheusResources ?? monitoringDefaults.prometheus.resources,
+            alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
+            scheduling: args.scheduling,
+          }),
+        ),
       },
       { ...child, dependsOn: [nodeNamespace] },
     );
