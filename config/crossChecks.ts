@@ -7,6 +7,9 @@
 import type { z } from "zod";
 import { envProblems } from "../components/apps/goService";
 import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
+import { loggingPods } from "../components/logging/pods";
+import { monitoringPods } from "../components/monitoring/pods";
+import type { PodDemand } from "../components/podDemand";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
 import type { stackConfigObject } from "./schema";
 
@@ -18,14 +21,17 @@ export function checkCrossReferences(config: Config, ctx: z.RefinementCtx): void
   // What one node of the group can hold, for every service's requests: known for EKS node groups.
   const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
   for (const [name, service] of Object.entries(config.services)) {
-    checkService(config, name, service, biggest, ctx);
+    checkService(config, name, service, ctx);
+  }
+  if (biggest !== undefined) {
+    checkPodsFitNodes(podDemands(config), biggest, ctx);
   }
   checkPlatform(config, ctx);
   checkAddOns(config, ctx);
 }
 
 /** One service against the others, the nodes, the API server's limits and the environment. */
-function checkService(config: Config, name: string, service: Service, biggest: Node | undefined, ctx: z.RefinementCtx): void {
+function checkService(config: Config, name: string, service: Service, ctx: z.RefinementCtx): void {
   const names = new Set(Object.keys(config.services));
   const at = (...path: (string | number)[]) => ["services", name, ...path];
   service.calls.forEach((callee, i) => {
@@ -79,25 +85,6 @@ function checkService(config: Config, name: string, service: Service, biggest: N
       input: `${envBytes} bytes`,
       message: `holds ${envBytes} bytes; a ConfigMap holds at most 1 MiB (${configMapLimitBytes} bytes): ship large values in the image or a volume`,
     });
-  }
-  if (biggest !== undefined) {
-    const capacities = [
-      ["cpu", biggest.cpuCores],
-      ["memory", biggest.memoryBytes],
-    ] as const;
-    for (const [resource, capacity] of capacities) {
-      const request = service.resources.requests[resource];
-      const problem = resource === "cpu" ? cpuProblem(request) : bytesProblem(request);
-      if (problem === undefined && quantityValue(request) > capacity) {
-        const allows = resource === "cpu" ? `${capacity.toFixed(2)} CPU` : `${Math.floor(capacity / 2 ** 20)}Mi`;
-        ctx.addIssue({
-          code: "custom",
-          path: at("resources", "requests", resource),
-          input: request,
-          message: `must fit on a node: the biggest of cluster.nodes.instanceTypes (${biggest.instanceType}) allocates ${allows} to pods, so the pod would stay Pending`,
-        });
-      }
-    }
   }
   requireDigestInProd(config, service.image, at("image"), ctx);
 }
@@ -163,6 +150,57 @@ function checkAddOns(config: Config, ctx: z.RefinementCtx): void {
   }
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
+  }
+}
+
+/**
+ * Every pod the stack makes, as each part declares it: the services here, each feature in its
+ * own folder. A feature added to the stack adds its declaration to this list and nothing else.
+ */
+function podDemands(config: Config): PodDemand[] {
+  const services = Object.entries(config.services).map(([name, service]) => ({
+    pod: `service ${name}`,
+    key: ["services", name, "resources", "requests"],
+    requests: service.resources.requests,
+  }));
+  return [...services, ...monitoringPods(config.monitoring), ...loggingPods(config.logging)];
+}
+
+/**
+ * Each pod's requests, with one of every DaemonSet's beside it, against what the largest node
+ * type allocates to pods; a refusal names the key that sets the request and says what fits.
+ */
+function checkPodsFitNodes(pods: readonly PodDemand[], biggest: Node, ctx: z.RefinementCtx): void {
+  const resources = [
+    { name: "cpu", capacity: biggest.cpuCores, problem: cpuProblem, show: (v: number) => `${v.toFixed(2)} CPU` },
+    { name: "memory", capacity: biggest.memoryBytes, problem: bytesProblem, show: (v: number) => `${Math.floor(v / 2 ** 20)}Mi` },
+  ] as const;
+  const daemons = pods.filter((p) => p.everyNode);
+  for (const resource of resources) {
+    // A malformed quantity has its own issue already; it cannot be added up.
+    if (pods.some((p) => resource.problem(p.requests[resource.name]) !== undefined)) {
+      continue;
+    }
+    const daemonTotal = daemons.reduce((sum, p) => sum + quantityValue(p.requests[resource.name]), 0);
+    for (const pod of pods) {
+      const request = quantityValue(pod.requests[resource.name]);
+      const beside = pod.everyNode ? daemonTotal - request : daemonTotal;
+      if (request + beside <= resource.capacity) {
+        continue;
+      }
+      const room = Math.max(0, resource.capacity - beside);
+      const node = `the biggest of cluster.nodes.instanceTypes (${biggest.instanceType}) allocates ${resource.show(resource.capacity)} to pods`;
+      const daemonsTake = beside > 0 ? `, every node's DaemonSets take ${resource.show(beside)} of it` : "";
+      const fits = `${resource.show(room)} is left for one pod`;
+      ctx.addIssue({
+        code: "custom",
+        path: pod.fixed ? [...pod.key] : [...pod.key, resource.name],
+        input: pod.requests[resource.name],
+        message: pod.fixed
+          ? `${pod.pod} requests ${resource.show(request)}, a fixed size, and must fit on a node: ${node}${daemonsTake}; ${fits}. Choose a larger instance type`
+          : `must fit on a node: ${node}${daemonsTake}; ${fits}, so ${pod.pod} would stay Pending`,
+      });
+    }
   }
 }
 

@@ -11,6 +11,8 @@ import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../comp
 import { nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
+import { prometheusDuration, prometheusDurationProblem, prometheusMilliseconds } from "../components/durations";
+import { ruleWindows } from "../components/monitoring/alertRules";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
 import { checkCrossReferences } from "./crossChecks";
 
@@ -28,7 +30,34 @@ const checked = (problem: (text: string) => string | undefined) =>
   });
 const cpu = checked(cpuProblem);
 const bytes = checked(bytesProblem);
-const duration = z.string().regex(/^[0-9]+(ms|s|m|h|d|w|y)$/, "a duration such as 30s, 15d or 4w");
+const prometheusDurationKey = checked(prometheusDurationProblem);
+/**
+ * The scrape interval is also the rules' evaluation interval, and rate() over the shortest window
+ * the rules read needs two samples in it; retention must cover the longest window.
+ */
+const ruleWindowMs = ruleWindows.map((w) => prometheusMilliseconds(w) as number);
+const scrapeIntervalMaxMs = Math.min(...ruleWindowMs) / 2;
+const retentionMinMs = Math.max(...ruleWindowMs);
+const scrapeInterval = prometheusDurationKey.superRefine((text, ctx) => {
+  const ms = prometheusMilliseconds(text);
+  if (ms !== undefined && (ms <= 0 || ms > scrapeIntervalMaxMs)) {
+    ctx.addIssue({
+      code: "custom",
+      input: text,
+      message: `must be above 0 and at most ${prometheusDuration(scrapeIntervalMaxMs)}: the alerts' shortest window (${prometheusDuration(Math.min(...ruleWindowMs))}) needs two samples`,
+    });
+  }
+});
+const retention = prometheusDurationKey.superRefine((text, ctx) => {
+  const ms = prometheusMilliseconds(text);
+  if (ms !== undefined && ms < retentionMinMs) {
+    ctx.addIssue({
+      code: "custom",
+      input: text,
+      message: `must be at least ${prometheusDuration(retentionMinMs)}: the slowest burn-rate alert reads that far back`,
+    });
+  }
+});
 const cidr = z
   .string()
   .regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:[0-9]|[12]\d|3[0-2])$/, "an IPv4 CIDR such as 10.0.0.0/16");
@@ -312,8 +341,10 @@ const externalRegistrySchema = z.strictObject({
 const monitoringSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Deploy Prometheus, Alertmanager and Grafana, and a ServiceMonitor, rules and a dashboard per service."),
-    scrapeInterval: duration.default(monitoringDefaults.scrapeInterval).describe("How often Prometheus scrapes and evaluates rules."),
-    retention: duration.default(monitoringDefaults.retention).describe("How long Prometheus keeps samples."),
+    scrapeInterval: scrapeInterval
+      .default(monitoringDefaults.scrapeInterval)
+      .describe(`How often Prometheus scrapes and evaluates rules: above 0, at most ${prometheusDuration(scrapeIntervalMaxMs)}.`),
+    retention: retention.default(monitoringDefaults.retention).describe(`How long Prometheus keeps samples: at least ${prometheusDuration(retentionMinMs)}.`),
     storageSize: bytes
       .optional()
       .describe(

@@ -147,7 +147,7 @@ const refused: [string, Change, RegExp][] = [
   [
     "a malformed retention",
     (c) => (c["flotilla:monitoring"] = { retention: "15 days" }),
-    /flotilla:monitoring\.retention: a duration such as 30s, 15d or 4w; given "15 days"/,
+    /flotilla:monitoring\.retention: a Prometheus duration: units y, w, d, h, m, s, ms, each at most once and largest first, such as 30s, 1h30m or 15d; given "15 days"/,
   ],
   [
     "eks nodes outside their bounds",
@@ -259,6 +259,58 @@ const refused: [string, Change, RegExp][] = [
     /flotilla:services\.users\.resources\.requests\.cpu: must fit on a node: .* allocates 3\.92 CPU to pods/,
   ],
   ["an unknown scope", (c) => (c["flotilla:scope"] = "apps"), /flotilla:scope: must be one of: all, cluster; given "apps"/],
+  [
+    "a zero scrape interval, which Prometheus' operator would pass on",
+    (c) => (c["flotilla:monitoring"].scrapeInterval = "0"),
+    /flotilla:monitoring\.scrapeInterval: must be above 0 and at most 2m30s: the alerts' shortest window \(5m\) needs two samples; given "0"/,
+  ],
+  [
+    "a scrape interval as long as the alerts' window",
+    (c) => (c["flotilla:monitoring"].scrapeInterval = "5m"),
+    /flotilla:monitoring\.scrapeInterval: must be above 0 and at most 2m30s/,
+  ],
+  [
+    "duration units out of order",
+    (c) => (c["flotilla:monitoring"].scrapeInterval = "30s1m"),
+    /flotilla:monitoring\.scrapeInterval: a Prometheus duration: units y, w, d, h, m, s, ms, each at most once and largest first/,
+  ],
+  [
+    "a retention shorter than the slow burn-rate alert reads",
+    (c) => (c["flotilla:monitoring"].retention = "1d"),
+    /flotilla:monitoring\.retention: must be at least 3d: the slowest burn-rate alert reads that far back; given "1d"/,
+  ],
+  [
+    "Prometheus on nodes too small for it",
+    (c) => {
+      c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["t3.micro"] } };
+      c["flotilla:logging"] = { enabled: false };
+    },
+    /flotilla:monitoring\.prometheus\.resources\.requests\.memory: must fit on a node: the biggest of cluster\.nodes\.instanceTypes \(t3\.micro\) allocates 350Mi to pods, every node's DaemonSets take 24Mi of it; 326Mi is left for one pod, so Prometheus \(with its config reloader\) would stay Pending/,
+  ],
+  [
+    "Elasticsearch on nodes too small for it",
+    (c) => {
+      c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["t3.micro"] } };
+      c["flotilla:monitoring"] = { enabled: false };
+    },
+    /flotilla:logging\.elasticsearch\.resources\.requests\.memory: must fit on a node: .*DaemonSets take 48Mi of it; 302Mi is left for one pod, so Elasticsearch would stay Pending/,
+  ],
+  [
+    "Kibana, of a fixed size, on nodes too small for it",
+    (c) => {
+      c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["t3.micro"] } };
+      c["flotilla:monitoring"] = { enabled: false };
+    },
+    /flotilla:logging\.kibana\.enabled: Kibana requests 768Mi, a fixed size, and must fit on a node: .*t3\.micro.*; 302Mi is left for one pod\. Choose a larger instance type/,
+  ],
+  [
+    "a service that fits a node alone but not beside the DaemonSets",
+    (c) => {
+      c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["m7i.large"] } };
+      services(c).users.resources = { requests: { memory: "7447Mi" }, limits: { memory: "7447Mi" } };
+    },
+    /flotilla:services\.users\.resources\.requests\.memory: must fit on a node: .*allocates 7518Mi to pods, every node's DaemonSets take 72Mi of it; 7446Mi is left for one pod, so service users would stay Pending/,
+  ],
 ];
 
 describe.each(["dev", "prod"] as const)("refusals on %s", (stack) => {
@@ -304,6 +356,15 @@ describe("accepted edge cases", () => {
     ],
     ["a namespace that merely contains a reserved word", (c) => (c["flotilla:namespace"] = "my-logging")],
     ["an extra build argument", (c) => (services(c).gateway.build = { args: { GO_IMAGE: "registry.internal/golang:1.26" } })],
+    ["compound Prometheus durations", (c) => Object.assign(c["flotilla:monitoring"], { scrapeInterval: "1m30s", retention: "2w3d" })],
+    ["the scrape interval and the retention at their limits", (c) => Object.assign(c["flotilla:monitoring"], { scrapeInterval: "2m30s", retention: "3d" })],
+    [
+      "a service filling a node exactly, beside the DaemonSets",
+      (c) => {
+        c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["m7i.large"] } };
+        services(c).users.resources = { requests: { memory: "7446Mi" }, limits: { memory: "7446Mi" } };
+      },
+    ],
     [
       "monitoring and logging both off, without passwords",
       (c) => Object.assign(c, { "flotilla:monitoring": { enabled: false }, "flotilla:logging": { enabled: false } }),

@@ -30,5 +30,21 @@ export const loggingDefaults = {
   collector: {
     /** The collector's filesystem buffer per node; an outage that fits in it loses no log line. */
     bufferSize: "512M",
+    resources: {
+      requests: { cpu: "20m", memory: "48Mi", ephemeralStorage: "16Mi" },
+      limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "64Mi" },
+    },
+  },
+  operator: {
+    resources: {
+      requests: { cpu: "50m", memory: "150Mi", ephemeralStorage: "16Mi" },
+      limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "64Mi" },
+    },
+  },
+  setupJob: {
+    resources: {
+      requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "8Mi" },
+      limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "16Mi" },
+    },
   },
 } as const;

@@ -137,10 +137,7 @@ export class Logging extends pulumi.ComponentResource {
           podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           // The operator makes and rotates the webhook's certificate itself: no Helm hook needed.
           webhook: { enabled: args.validatingWebhook ?? true },
-          resources: resourceRequirements({
-            requests: { cpu: "50m", memory: "150Mi", ephemeralStorage: "16Mi" },
-            limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "64Mi" },
-          }),
+          resources: resourceRequirements(loggingDefaults.operator.resources),
           // Its ServiceMonitor needs prometheus-operator's CRDs, which may not be installed, and it
           // serves no metrics (config.metrics.port 0).
           serviceMonitor: { enabled: false },
@@ -432,10 +429,7 @@ export function fluentBitValues(pipeline: Parameters<typeof fluentBitConfig>[0],
     // The platform's restricted container, but root, to read the nodes' log files (root-owned,
     // 0640): no capabilities, no privilege escalation, a read-only root file system.
     securityContext: { ...restrictedContainerSecurityContext(), runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
-    resources: resourceRequirements({
-      requests: { cpu: "20m", memory: "48Mi", ephemeralStorage: "16Mi" },
-      limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "64Mi" },
-    }),
+    resources: resourceRequirements(loggingDefaults.collector.resources),
     tolerations: [{ operator: "Exists" }],
     env: [{ name: collectorPasswordEnv, valueFrom: { secretKeyRef: { name: passwordSecret, key: "password" } } }],
     // The chart's default mounts (Docker's container directory, machine-id) are replaced: the node's
@@ -489,10 +483,7 @@ export function setupJobSpec(s: SetupJobSettings): k8s.types.input.batch.v1.JobS
               { name: "ELASTICSEARCH_PASSWORD_FILE", value: "/credentials/elastic" },
               { name: "REQUESTS_FILE", value: "/config/requests.json" },
             ],
-            resources: resourceRequirements({
-              requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "8Mi" },
-              limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "16Mi" },
-            }),
+            resources: resourceRequirements(loggingDefaults.setupJob.resources),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [
               { name: "config", mountPath: "/config", readOnly: true },

@@ -46,6 +46,10 @@ export interface RuleGroup {
   rules: (AlertRule | RecordingRule)[];
 }
 
+/** The window of the threshold alerts' rates, and of the restarts counted. */
+const thresholdWindow = "5m";
+const restartWindow = "15m";
+
 /** gRPC codes that mean the server failed, not the caller. */
 const serverFailureCodes = "Internal|Unknown|Unavailable|DeadlineExceeded|DataLoss";
 
@@ -79,6 +83,9 @@ export const burnRateWindows = [
   { severity: "ticket", long: "1d", short: "2h", factor: 3, for: "1h" },
   { severity: "ticket", long: "3d", short: "6h", factor: 1, for: "3h" },
 ] as const;
+
+/** Every range the rules read: the scrape interval and the retention are held against them. */
+export const ruleWindows: readonly string[] = [thresholdWindow, restartWindow, ...burnRateWindows.flatMap((w) => [w.long, w.short])];
 
 /** Name of the recording rule of a service's error ratio over `window`. */
 export const errorRatioRecord = (window: string) => `flotilla:request_errors:ratio_rate${window}`;
@@ -128,14 +135,14 @@ export function serviceRules(args: ServiceRulesArgs): RuleGroup[] {
 
   const alerts: AlertRule[] = [
     alert(`Flotilla${protocolKey(args.protocol)}ErrorRate`, {
-      expr: `${by} (rate(${metrics.requests}{${selector},${metrics.failed}}[5m])) / ${by} (rate(${metrics.requests}{${selector}}[5m])) > ${args.thresholds.errorRatePercent / 100}`,
+      expr: `${by} (rate(${metrics.requests}{${selector},${metrics.failed}}[${thresholdWindow}])) / ${by} (rate(${metrics.requests}{${selector}}[${thresholdWindow}])) > ${args.thresholds.errorRatePercent / 100}`,
       for: "5m",
       labels: { severity: "page" },
       summary: `${args.service} fails more than ${args.thresholds.errorRatePercent}% of ${metrics.noun}`,
       description: `${args.service} failed {{ $value | humanizePercentage }} of its ${metrics.noun} over 5 minutes.`,
     }),
     alert(`Flotilla${protocolKey(args.protocol)}LatencyP99`, {
-      expr: `histogram_quantile(0.99, sum by (namespace, job, le) (rate(${metrics.duration}{${selector}}[5m]))) > ${args.thresholds.latencyP99Ms / 1000}`,
+      expr: `histogram_quantile(0.99, sum by (namespace, job, le) (rate(${metrics.duration}{${selector}}[${thresholdWindow}]))) > ${args.thresholds.latencyP99Ms / 1000}`,
       for: "10m",
       labels: { severity: "page" },
       summary: `${args.service} p99 ${metrics.name} latency above ${args.thresholds.latencyP99Ms} ms`,
@@ -151,7 +158,7 @@ export function serviceRules(args: ServiceRulesArgs): RuleGroup[] {
     // The process's own start time changes at every restart, so restarts are seen from the
     // service's metrics even where kube-state-metrics is not installed.
     alert("FlotillaRestarting", {
-      expr: `changes(process_start_time_seconds{${selector}}[15m]) >= 3`,
+      expr: `changes(process_start_time_seconds{${selector}}[${restartWindow}]) >= 3`,
       for: "0m",
       labels: { severity: "ticket" },
       summary: `${args.service} pod {{ $labels.pod }} restarted {{ $value }} times in 15 minutes`,

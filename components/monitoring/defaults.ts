@@ -19,4 +19,22 @@ export const monitoringDefaults = {
     },
   },
   alertmanager: { replicas: 1 },
+  /**
+   * Small, fixed requests and limits of the chart's supporting pods; their sum fits the laptop
+   * budget. Grafana runs two sidecars (dashboards and data sources); Prometheus and Alertmanager
+   * each run the config reloader beside them.
+   */
+  support: {
+    operator: sized("50m", "64Mi", "200m", "256Mi"),
+    alertmanager: sized("10m", "32Mi", "200m", "128Mi"),
+    grafana: sized("50m", "128Mi", "500m", "384Mi"),
+    sidecar: sized("10m", "48Mi", "100m", "128Mi"),
+    kubeStateMetrics: sized("10m", "48Mi", "200m", "192Mi"),
+    nodeExporter: sized("10m", "24Mi", "200m", "64Mi"),
+    configReloader: sized("10m", "16Mi", "100m", "64Mi"),
+  },
 } as const;
+
+function sized(cpu: string, memory: string, cpuLimit: string, memoryLimit: string) {
+  return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } } as const;
+}

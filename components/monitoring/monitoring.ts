@@ -180,16 +180,7 @@ export interface KubePrometheusStackSettings {
   readonly scheduling?: Scheduling;
 }
 
-/** Small, fixed requests of the chart's supporting pods; their sum fits the laptop budget. */
-const supportResources = {
-  operator: sized("50m", "64Mi", "200m", "256Mi"),
-  alertmanager: sized("10m", "32Mi", "200m", "128Mi"),
-  grafana: sized("50m", "128Mi", "500m", "384Mi"),
-  sidecar: sized("10m", "48Mi", "100m", "128Mi"),
-  kubeStateMetrics: sized("10m", "48Mi", "200m", "192Mi"),
-  nodeExporter: sized("10m", "24Mi", "200m", "64Mi"),
-  configReloader: sized("10m", "16Mi", "100m", "64Mi"),
-};
+const supportResources = monitoringDefaults.support;
 
 /**
  * The chart's values. Each setting that departs from the chart's defaults says why.
@@ -280,8 +271,4 @@ function volumeClaim(size: string, storageClass: string | undefined) {
       spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
     },
   };
-}
-
-function sized(cpu: string, memory: string, cpuLimit: string, memoryLimit: string) {
-  return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
 }
