@@ -404,7 +404,7 @@ const monitoringSchema = z
       .string()
       .min(1)
       .default(monitoringDefaults.runbookBaseUrl)
-      .describe("Where alerts' runbook links point: this project's README as your team reads it, such as its URL in your repository."),
+      .describe("Where alerts' runbook links point: this project's docs/runbooks.md as your team reads it, such as its URL in your repository."),
     scheduling: schedulingSchema("the monitoring pods (node-exporter's too)"),
   })
   .prefault({});

@@ -188,7 +188,7 @@ describe("service rules", () => {
     runbookBaseUrl: "https://example.com/flotilla/README.md",
   });
   const alerts = groups.flatMap((g) => g.rules).filter((r) => "alert" in r);
-  const readme = fs.readFileSync(path.join(projectDir, "README.md"), "utf8");
+  const readme = fs.readFileSync(path.join(projectDir, "docs", "runbooks.md"), "utf8");
   const anchors = new Set(
     [...readme.matchAll(/^#+ (.+)$/gm)].map(([, heading]) =>
       (heading as string)
@@ -210,13 +210,13 @@ describe("service rules", () => {
     ]);
   });
 
-  it("gives every alert a severity, a summary and a runbook section that exists in the README", () => {
+  it("gives every alert a severity, a summary and a runbook section that exists in docs/runbooks.md", () => {
     for (const alert of alerts) {
       expect(["page", "ticket"]).toContain(alert.labels.severity);
       expect(alert.annotations.summary).toBeTruthy();
       const [base, anchor] = alert.annotations.runbook_url!.split("#");
       expect(base).toBe("https://example.com/flotilla/README.md");
-      expect(anchors, `README has no section for ${alert.alert}`).toContain(anchor);
+      expect(anchors, `docs/runbooks.md has no section for ${alert.alert}`).toContain(anchor);
     }
   });
 

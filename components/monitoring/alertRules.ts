@@ -23,7 +23,7 @@ export interface ServiceRulesArgs {
   readonly thresholds: AlertThresholds;
   /** Availability objective in percent over 30 days, such as 99.9. */
   readonly availabilityObjectivePercent: number;
-  /** Where the README's runbooks are read, such as a repository's README URL. */
+  /** Where the runbooks are read (docs/runbooks.md), such as their URL in a repository. */
   readonly runbookBaseUrl: string;
 }
 
@@ -90,7 +90,7 @@ export const ruleWindows: readonly string[] = [thresholdWindow, restartWindow, .
 /** Name of the recording rule of a service's error ratio over `window`. */
 export const errorRatioRecord = (window: string) => `flotilla:request_errors:ratio_rate${window}`;
 
-/** The README section an alert links to: its heading, lower-cased, as GitHub makes anchors. */
+/** The runbook section an alert links to: its heading, lower-cased, as GitHub makes anchors. */
 export const runbookAnchor = (alert: string) => alert.toLowerCase();
 
 /** The rule groups of one service. */

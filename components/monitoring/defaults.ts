@@ -10,7 +10,7 @@ export const monitoringDefaults = {
   retention: "15d",
   thresholds: { errorRatePercent: 5, latencyP99Ms: 500 },
   availabilityObjectivePercent: 99.9,
-  runbookBaseUrl: "README.md",
+  runbookBaseUrl: "docs/runbooks.md",
   prometheus: {
     replicas: 1,
     resources: {

@@ -45,8 +45,8 @@ export interface ServiceMonitoringArgs {
    */
   readonly availabilityObjectivePercent?: number;
   /**
-   * Where alerts' `runbook_url` annotations point: the README, whose sections are named after the alerts.
-   * @default "README.md"
+   * Where alerts' `runbook_url` annotations point: the runbooks, whose sections are named after the alerts.
+   * @default "docs/runbooks.md"
    */
   readonly runbookBaseUrl?: string;
 }
