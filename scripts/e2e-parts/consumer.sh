@@ -19,7 +19,7 @@ consumer() {
   up=$(cli up e2e)
   second_up=$(cli up e2e)
   log "consumer: up $up, second up $second_up"
-  suite consumer FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_CONSUMER_UP="$up" FLOTILLA_E2E_CONSUMER_SECOND_UP="$second_up" FLOTILLA_E2E_CONSUMER_TOKEN="$token"
+  suite consumer FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_NODE="$node_name" FLOTILLA_E2E_CONSUMER_UP="$up" FLOTILLA_E2E_CONSUMER_SECOND_UP="$second_up" FLOTILLA_E2E_CONSUMER_TOKEN="$token"
   cli destroy e2e >/dev/null
   suite consumer FLOTILLA_E2E_PHASE=destroyed
 

@@ -52,21 +52,49 @@ use_node() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # with_work_dir: sets $work to a new temporary directory and $pids to an empty list; on exit,
-# whatever happens, every process whose pid was added to $pids is stopped and $work removed.
+# whatever happens, the functions named in $before_stop run (newest first: a real node's
+# teardown, which has an order of its own), then every process whose pid was added to $pids is
+# stopped and $work removed.
 with_work_dir() {
   work=$(mktemp -d)
   pids=()
+  before_stop=()
   trap _stop_and_clean EXIT
+  # A signal ends the script through its EXIT trap too, so that a stopped run cleans up.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }
 _stop_and_clean() {
+  local i
+  for ((i = ${#before_stop[@]} - 1; i >= 0; i--)); do
+    "${before_stop[i]}" || true
+  done
   # Newest first, each awaited: a server stops while what it depends on still runs (the API
   # server before etcd; otherwise it spends a minute retrying storage on its way out).
-  local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null || true
   done
   wait 2>/dev/null || true
   rm -rf "$work"
+}
+
+# start_registry: Debian's docker-registry on a free loopback port, its storage in $work; sets
+# $registry (host:port) and adds the server to $pids.
+start_registry() {
+  need_command docker-registry docker-registry
+  registry=127.0.0.1:$(free_port)
+  cat >"$work/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem: { rootdirectory: $work/registry }
+  delete: { enabled: true }
+http:
+  addr: $registry
+YAML
+  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs "http://$registry/v2/" >/dev/null && return 0; sleep 0.1; done
+  die "the registry on $registry did not answer: $(tail -5 "$work/registry.log")"
 }
 
 # wait_ready BASE_URL: waits up to 10 s for BASE_URL/readyz to answer 200, else fails.

@@ -1,12 +1,25 @@
-# A Kubernetes control plane on 127.0.0.1 for the end-to-end tests: generated certificates,
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and kwok playing one node's
-# kubelet (pods scheduled onto it are marked running and ready; nothing is executed). Sourced by
+# A Kubernetes control plane for the end-to-end tests: generated certificates, etcd on 127.0.0.1,
+# kube-apiserver, kube-controller-manager, kube-scheduler, and kwok playing one node's kubelet
+# (pods scheduled onto it are marked running and ready; nothing is executed). kwok's node is
+# tainted: only pods that tolerate it go there (the charts' pods, by the stack's scheduling
+# settings), and every other pod runs on the real node (scripts/lib/real-node.sh). Sourced by
 # scripts/e2e after common.sh and with_work_dir; every process goes into $pids.
 #
-# start_test_cluster CACHE: sets KUBECONFIG (exported), $certs and $api_server.
+# start_test_cluster CACHE [ADDRESS]: the API server listens on ADDRESS (127.0.0.1 by default;
+# the real node's address, so that its pods reach it); sets KUBECONFIG (exported), $certs and
+# $api_server.
+
+# The Service range; the real node's CoreDNS takes .10 of it, as on kind.
+service_cidr=10.96.0.0/16
+cluster_dns=10.96.0.10
+# kwok's made-up pod and node addresses: nothing answers there, and the real node's harness
+# routes them nowhere (unreachable), so that no packet to them leaves the machine.
+kwok_pod_cidr=10.0.0.0/24
+kwok_node_ip=10.0.1.1
+kwok_taint_key=kwok.x-k8s.io/node
 
 start_test_cluster() {
-  local cache=$1 kube_bin etcd_bin kwok_bin
+  local cache=$1 address=${2:-127.0.0.1} kube_bin etcd_bin kwok_bin
   kube_bin=$(ls -d "$cache"/kube-v*/ | tail -1)
   etcd_bin=$(ls -d "$cache"/etcd-v*/ | tail -1)
   kwok_bin=$(ls -d "$cache"/kwok-v*/ | tail -1)
@@ -21,8 +34,10 @@ start_test_cluster() {
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 1 \
         ${3:+-extfile <(printf 'subjectAltName=%s' "$3")} 2>/dev/null
     }
-    sign apiserver "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes.default.svc"
+    sign apiserver "/CN=kube-apiserver" "IP:$address,IP:127.0.0.1,DNS:localhost,IP:${service_cidr%.0/*}.1,DNS:kubernetes.default.svc"
     sign admin "/CN=flotilla-e2e-admin/O=system:masters"
+    # The API server's client identity at the kubelets, for logs, exec and port-forward.
+    sign kubelet-client "/CN=kube-apiserver-kubelet-client/O=system:masters"
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   )
@@ -36,13 +51,15 @@ start_test_cluster() {
   pids+=($!)
 
   api_port=$(free_port)
-  api_server=https://127.0.0.1:$api_port
-  "$kube_bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
-    --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$certs" \
+  api_server=https://$address:$api_port
+  "$kube_bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address "$address" \
+    --advertise-address "$address" --secure-port "$api_port" --cert-dir "$certs" \
     --tls-cert-file "$certs/apiserver.crt" --tls-private-key-file "$certs/apiserver.key" --client-ca-file "$certs/ca.crt" \
     --service-account-key-file "$certs/sa.pub" --service-account-signing-key-file "$certs/sa.key" \
-    --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
-    --authorization-mode RBAC --allow-privileged=false >"$work/apiserver.log" 2>&1 &
+    --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$service_cidr" \
+    --kubelet-client-certificate "$certs/kubelet-client.crt" --kubelet-client-key "$certs/kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+    --allow-privileged=false >"$work/apiserver.log" 2>&1 &
   pids+=($!)
   export KUBECONFIG=$work/kubeconfig
   kubectl config set-cluster e2e --server "$api_server" --certificate-authority "$certs/ca.crt" --embed-certs >/dev/null
@@ -74,9 +91,9 @@ start_test_cluster() {
   # stack's webhooks are off in the e2e. The node's is not loopback, because EndpointSlices refuse
   # loopback addresses, which hostNetwork pods (node-exporter) would otherwise get.
   "$kwok_bin/kwok" "${stage_flags[@]}" --kubeconfig "$KUBECONFIG" --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr 10.0.0.0/24 --node-ip 10.0.1.1 --server-address "127.0.0.1:$(free_port)" >"$work/kwok.log" 2>&1 &
+    --cidr "$kwok_pod_cidr" --node-ip "$kwok_node_ip" --server-address "127.0.0.1:$(free_port)" >"$work/kwok.log" 2>&1 &
   pids+=($!)
-  kubectl apply -f - >/dev/null <<'YAML'
+  kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Node
 metadata:
@@ -90,6 +107,8 @@ metadata:
     kubernetes.io/os: linux
     topology.kubernetes.io/zone: e2e-a
     type: kwok
+spec:
+  taints: [{ key: $kwok_taint_key, value: fake, effect: NoSchedule }]
 status:
   allocatable: { cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi }
   capacity: { cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi }

@@ -27,6 +27,16 @@ describe.runIf(phase === "deployed")("the consumer's stack, deployed", () => {
     expect(pods[0].spec.containers[0].image).toMatch(/@sha256:[0-9a-f]{64}$/);
   });
 
+  it("runs on the real node: each greeter answers on its own address, through the probes' port", async () => {
+    const pods = items("pods", "-n", "greetings", "-l", "app.kubernetes.io/name=greeter").filter(ready);
+    expect(pods.length).toBe(2);
+    for (const pod of pods) {
+      expect(pod.spec.nodeName).toBe(requiredEnv("FLOTILLA_E2E_NODE"));
+      const readyz = await fetch(`http://${pod.status.podIP}:8081/readyz`, { signal: AbortSignal.timeout(3000) });
+      expect(readyz.status, pod.metadata.name).toBe(200);
+    }
+  });
+
   it("has a disruption budget, a network policy, and its token only in a Secret", () => {
     expect(get("poddisruptionbudget", "greeter", "-n", "greetings")).toBeDefined();
     expect(get("networkpolicy", "greeter", "-n", "greetings")).toBeDefined();

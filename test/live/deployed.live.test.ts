@@ -24,10 +24,11 @@ describe("the services", () => {
     expect(container("gateway")?.lifecycle.preStop.sleep.seconds).toBe(5);
   });
 
-  it("are ClusterIP Services, users with ready endpoints", () => {
-    expect(get("-n", "flotilla", "service", "users")?.spec.type).toBe("ClusterIP");
+  it("are ClusterIP Services, users headless (one address per pod) with ready endpoints", () => {
+    expect(get("-n", "flotilla", "service", "users")?.spec).toMatchObject({ type: "ClusterIP", clusterIP: "None" });
+    expect(get("-n", "flotilla", "service", "gateway")?.spec.clusterIP).not.toBe("None");
     const slices = items("-n", "flotilla", "endpointslices", "-l", "kubernetes.io/service-name=users");
-    expect(slices.flatMap((s) => s.endpoints.map((e: any) => e.conditions.ready))).toEqual([true, true]);
+    expect(slices.flatMap((s) => s.endpoints.map((e: any) => e.conditions.ready))).toEqual([true, true, true]);
   });
 
   it("deny by default and admit users' callers only", () => {
@@ -37,15 +38,15 @@ describe("the services", () => {
     expect(users.ingress[1].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]).toBe("monitoring");
   });
 
-  it("keep a disruption budget for users' two replicas and immutable environments", () => {
+  it("keep a disruption budget for users' three replicas and immutable environments", () => {
     expect(get("-n", "flotilla", "poddisruptionbudget", "users")?.spec.maxUnavailable).toBe(1);
     const configMaps = items("-n", "flotilla", "configmaps", "-l", "app.kubernetes.io/part-of=flotilla,app.kubernetes.io/component=service");
     expect(configMaps.map((c) => c.immutable)).toEqual([true, true]);
   });
 
-  it("were rolled out before up returned: 3 pods ready under restricted", () => {
+  it("were rolled out before up returned: 4 pods ready under restricted", () => {
     const pods = items("-n", "flotilla", "pods", "-l", "app.kubernetes.io/part-of=flotilla");
-    expect(pods.filter(ready)).toHaveLength(3);
+    expect(pods.filter(ready)).toHaveLength(4);
   });
 });
 

@@ -1,6 +1,6 @@
 /** After `pulumi destroy` (scripts/e2e): nothing of the stack is left, CRDs included. */
 import { describe, expect, it } from "vitest";
-import { eventually } from "./env";
+import { eventually, requiredEnv } from "./env";
 import { get, items } from "./kube";
 
 describe("after destroy", () => {
@@ -11,6 +11,14 @@ describe("after destroy", () => {
   it("leaves no object labelled part of flotilla, and no prometheus-operator CRD", () => {
     expect(items("deployments,networkpolicies,services,configmaps,secrets,jobs", "-A", "-l", "app.kubernetes.io/part-of=flotilla")).toEqual([]);
     expect(items("crds").filter((crd) => crd.spec.group === "monitoring.coreos.com")).toEqual([]);
+  });
+
+  it("leaves no pod on the real node but the cluster's own DNS", async () => {
+    const node = requiredEnv("FLOTILLA_E2E_NODE");
+    await eventually("the stack's pods to leave the real node", 90, async () => {
+      const left = items("pods", "-A", "--field-selector", `spec.nodeName=${node}`).filter((p) => p.metadata.namespace !== "kube-system");
+      return left.length === 0 ? true : undefined;
+    });
   });
 
   it("keeps only ECK's CRDs, which the chart marks to outlive an uninstall, and nothing of their kinds", () => {

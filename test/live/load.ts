@@ -1,0 +1,76 @@
+/**
+ * A bounded load on the gateway from the host, over the real node's network (its ClusterIP, which
+ * kube-proxy forwards to the pods): reads of the seeded user and creates with fresh emails, from a
+ * few workers, until `until` settles, capped in time and count.
+ */
+export interface LoadResult {
+  readonly reads: number;
+  readonly failedReads: number;
+  readonly creates: number;
+  readonly failedCreates: number;
+  /** The first few failures, for the message of a failing assertion. */
+  readonly failures: readonly string[];
+  readonly seconds: number;
+}
+
+const maxRequests = 200_000;
+
+export async function underLoad(baseUrl: string, until: () => Promise<unknown>, opts: { workers?: number; maxSeconds?: number } = {}): Promise<LoadResult> {
+  const workers = opts.workers ?? 4;
+  const deadline = Date.now() + (opts.maxSeconds ?? 180) * 1000;
+  const start = Date.now();
+  let done = false;
+  let sent = 0;
+  const counts = { reads: 0, failedReads: 0, creates: 0, failedCreates: 0 };
+  const failures: string[] = [];
+  const fail = (what: string) => failures.length < 5 && failures.push(what);
+
+  const worker = async (id: number) => {
+    for (let n = 0; !done && Date.now() < deadline && sent < maxRequests; n++) {
+      sent++;
+      const create = n % 10 === 9;
+      try {
+        const response = create
+          ? await fetch(`${baseUrl}/v1/users`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ name: "Load", email: `load-${start}-${id}-${n}@example.com` }),
+              signal: AbortSignal.timeout(5000),
+            })
+          : await fetch(`${baseUrl}/v1/users/1`, { signal: AbortSignal.timeout(5000) });
+        await response.arrayBuffer();
+        if (create) {
+          counts.creates++;
+          if (response.status !== 201 && response.status !== 200) {
+            counts.failedCreates++;
+            fail(`create: HTTP ${response.status}`);
+          }
+        } else {
+          counts.reads++;
+          if (response.status !== 200) {
+            counts.failedReads++;
+            fail(`read: HTTP ${response.status}`);
+          }
+        }
+      } catch (error) {
+        if (create) {
+          counts.creates++;
+          counts.failedCreates++;
+        } else {
+          counts.reads++;
+          counts.failedReads++;
+        }
+        fail(`${create ? "create" : "read"}: ${String((error as Error).cause ?? error)}`);
+      }
+    }
+  };
+
+  const running = Array.from({ length: workers }, (_, id) => worker(id));
+  try {
+    await until();
+  } finally {
+    done = true;
+    await Promise.all(running);
+  }
+  return { ...counts, failures, seconds: (Date.now() - start) / 1000 };
+}

@@ -1,0 +1,273 @@
+/**
+ * The dev stack's pods on the test cluster's real node (scripts/lib/real-node.sh), as `pulumi up`
+ * left them: started for real, through their probes, under Pod Security "restricted"; reached
+ * through Service DNS and `kubectl port-forward`; gRPC calls balanced over users' pods; the
+ * NetworkPolicies enforced, case by case from the services' declarations; rollouts and a lost pod
+ * under a bounded load, without a failed read. Figures are printed beside their targets.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { parse } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { serviceSchema } from "../../config/schema";
+import { eventually, requiredEnv } from "./env";
+import { get, items, ready } from "./kube";
+import { underLoad } from "./load";
+import { type Check, kubectl, probeFromNamespace, probeFromPod } from "./probes";
+
+const namespace = "flotilla";
+const node = requiredEnv("FLOTILLA_E2E_NODE");
+const stackFile = parse(fs.readFileSync(requiredEnv("FLOTILLA_E2E_STACK_FILE"), "utf8")).config;
+/** The services as the stack declares them, with the contract's defaults filled in. */
+const services = z.record(z.string(), serviceSchema).parse(stackFile["flotilla:services"]);
+const monitoringNamespace = "monitoring";
+const scratchNamespace = "flotilla-e2e-outsider";
+const figures: string[] = [];
+const figure = (line: string) => figures.push(line);
+
+const podsOf = (service: string) => items("-n", namespace, "pods", "-l", `app.kubernetes.io/name=${service}`).filter((p) => !p.metadata.deletionTimestamp);
+const host = (service: string) => `${service}.${namespace}.svc.cluster.local`;
+const gatewayUrl = () => `http://${get("-n", namespace, "service", "gateway")?.spec.clusterIP}:${services.gateway?.port}`;
+
+/** Resident memory of the node's processes and of the containers' shims, from /proc. */
+function nodeMemory(): string {
+  const rss = (pid: string) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN) / 1024;
+  const processes = requiredEnv("FLOTILLA_E2E_NODE_PROCESSES")
+    .trim()
+    .split(/\s+/)
+    .map((entry) => entry.split("=") as [string, string]);
+  const shims = fs
+    .readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "containerd-shim";
+      } catch {
+        return false;
+      }
+    });
+  const shimTotal = shims.reduce((sum, pid) => sum + rss(pid), 0);
+  return [...processes.map(([name, pid]) => `${name} ${rss(pid).toFixed(0)} MiB`), `${shims.length} shims ${shimTotal.toFixed(0)} MiB`].join(", ");
+}
+
+afterAll(() => {
+  figure(`real node started (containerd, kubelet, kube-proxy, kube-router, CoreDNS ready) in ${requiredEnv("FLOTILLA_E2E_NODE_START_SECONDS")} s`);
+  figure(`memory (RSS): ${nodeMemory()}`);
+  kubectl("delete", "namespace", scratchNamespace, "--ignore-not-found", "--wait=false");
+  console.log(["figures (real node):", ...figures.map((f) => `  ${f}`)].join("\n"));
+});
+
+describe("the services' pods on the real node", () => {
+  it("run there, every one Ready through its real probes, as user 65532 on a read-only root with no capabilities", async () => {
+    for (const name of Object.keys(services)) {
+      const pods = podsOf(name);
+      expect(pods.length, name).toBeGreaterThan(0);
+      for (const pod of pods) {
+        expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
+        expect(ready(pod), pod.metadata.name).toBe(true);
+        expect(pod.status.containerStatuses[0].restartCount, pod.metadata.name).toBe(0);
+        const context = pod.spec.containers[0].securityContext;
+        expect(context).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        // A process answers on the pod's own address: the kubelet's probes reached a real server.
+        const opsPort = services[name]?.opsPort;
+        const readyz = await fetch(`http://${pod.status.podIP}:${opsPort}/readyz`, { signal: AbortSignal.timeout(3000) });
+        expect(readyz.status, `${pod.metadata.name} /readyz`).toBe(200);
+        const created = Date.parse(pod.metadata.creationTimestamp);
+        const readyAt = Date.parse(pod.status.conditions.find((c: any) => c.type === "Ready").lastTransitionTime);
+        figure(`${pod.metadata.name}: created to Ready in ${((readyAt - created) / 1000).toFixed(0)} s`);
+      }
+    }
+  });
+
+  it("answer through `kubectl port-forward svc/gateway`, as the README tells users, from users through Service DNS", async () => {
+    const forward: ChildProcess = spawn("kubectl", ["port-forward", "-n", namespace, "svc/gateway", `:${services.gateway?.port}`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        forward.stdout?.on("data", (chunk) => {
+          out += String(chunk);
+          const match = /127\.0\.0\.1:(\d+)/.exec(out);
+          if (match?.[1]) resolve(match[1]);
+        });
+        forward.on("exit", (code) => reject(new Error(`kubectl port-forward exited (${code}): ${out}`)));
+        setTimeout(() => reject(new Error(`kubectl port-forward printed no port in 15 s: ${out}`)), 15_000);
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/v1/users/1`, { signal: AbortSignal.timeout(5000) });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ id: "1", email: "alice@example.com" });
+    } finally {
+      forward.kill();
+    }
+  });
+});
+
+describe("NetworkPolicies, enforced by kube-router, case by case from the declarations", async () => {
+  kubectl("create", "namespace", scratchNamespace);
+  kubectl("label", "namespace", scratchNamespace, "pod-security.kubernetes.io/enforce=restricted");
+  const names = Object.keys(services);
+  type Case = { readonly source: string; readonly check: Check; readonly expected: string; readonly why: string };
+  const connect = (to: string, port: "port" | "opsPort"): Check => ({
+    id: `${to}:${port}`,
+    kind: "connect",
+    host: host(to),
+    port: services[to]?.[port] as number,
+  });
+  const cases: Case[] = [];
+  for (const from of names) {
+    for (const to of names.filter((n) => n !== from)) {
+      const calls = services[from]?.calls.includes(to) ?? false;
+      cases.push({ source: from, check: connect(to, "port"), expected: calls ? "open" : "closed", why: calls ? "a declared callee" : "not among its calls" });
+      cases.push({ source: from, check: connect(to, "opsPort"), expected: "closed", why: "only the monitoring namespace scrapes" });
+      cases.push({ source: from, check: { id: `dns:${to}`, kind: "resolve", host: host(to) }, expected: "open", why: "DNS is open to every service" });
+    }
+  }
+  for (const to of names) {
+    const exposed = services[to]?.expose ?? false;
+    cases.push({
+      source: scratchNamespace,
+      check: connect(to, "port"),
+      expected: exposed ? "open" : "closed",
+      why: exposed ? "exposed" : "an undeclared caller",
+    });
+    cases.push({ source: scratchNamespace, check: connect(to, "opsPort"), expected: "closed", why: "not the monitoring namespace" });
+    cases.push({ source: monitoringNamespace, check: connect(to, "opsPort"), expected: "open", why: "Prometheus' namespace scrapes" });
+    cases.push({
+      source: monitoringNamespace,
+      check: connect(to, "port"),
+      expected: exposed ? "open" : "closed",
+      why: exposed ? "exposed" : "the monitoring namespace reaches the ops port only",
+    });
+  }
+  // A pod outside the stack reaches the gateway's ClusterIP by its DNS name, which answers from users.
+  const viaGateway: Check = { id: "gateway-get", kind: "get", url: `http://${host("gateway")}:${services.gateway?.port}/v1/users/1` };
+
+  const sources = [...new Set(cases.map((c) => c.source))];
+  const outcomes = Object.fromEntries(
+    await Promise.all(
+      sources.map(async (source) => {
+        const checks = cases.filter((c) => c.source === source).map((c) => c.check);
+        if (source in services) {
+          const pod = podsOf(source)[0]?.metadata.name;
+          return [source, await probeFromPod(namespace, pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
+        }
+        const extra = source === scratchNamespace ? [viaGateway] : [];
+        return [source, await probeFromNamespace(source, "flotilla-e2e-probe", [...checks, ...extra])] as const;
+      }),
+    ),
+  );
+  figure(`NetworkPolicy cases: ${cases.length}, from ${sources.length} sources`);
+
+  it.each(cases.map((c) => [`${c.source} -> ${c.check.id}: ${c.expected} (${c.why})`, c] as const))("%s", (_title, c) => {
+    expect(outcomes[c.source]?.[c.check.id]).toBe(c.expected);
+  });
+
+  it("lets a pod outside the stack reach the gateway's ClusterIP by its name, answered from users", () => {
+    expect(JSON.parse(outcomes[scratchNamespace]?.[viaGateway.id] ?? "{}")).toMatchObject({ id: "1", email: "alice@example.com" });
+  });
+});
+
+/** Each users pod's count of GetUser calls handled, read from its own /metrics. */
+async function getUserCalls(): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const pod of podsOf("users").filter(ready)) {
+    const text = await (await fetch(`http://${pod.status.podIP}:${services.users?.opsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const total = text
+      .split("\n")
+      .filter((line) => line.startsWith("grpc_server_handled_total{") && line.includes("GetUser"))
+      .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    counts.set(pod.metadata.name, total);
+  }
+  return counts;
+}
+
+const reads = async (count: number) => {
+  const url = `${gatewayUrl()}/v1/users/1`;
+  for (let sent = 0; sent < count; sent += 8) {
+    await Promise.all(Array.from({ length: 8 }, () => fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer())));
+  }
+};
+
+describe("gRPC calls balanced over users' pods (headless Service, round_robin)", () => {
+  it("spreads the gateway's calls: each of users' pods serves between a sixth and a half", async () => {
+    const pods = podsOf("users");
+    expect(pods.length).toBe(services.users?.replicas);
+    const before = await getUserCalls();
+    await reads(600);
+    const after = await getUserCalls();
+    const served = [...after].map(([pod, count]) => [pod, count - (before.get(pod) ?? 0)] as const);
+    const total = served.reduce((sum, [, n]) => sum + n, 0);
+    expect(total).toBeGreaterThanOrEqual(600);
+    figure(`balancing over ${served.length} users pods: shares ${served.map(([, n]) => (n / total).toFixed(2)).join(", ")} (target each 0.17-0.50)`);
+    for (const [pod, n] of served) {
+      expect(n / total, pod).toBeGreaterThanOrEqual(1 / 6);
+      expect(n / total, pod).toBeLessThanOrEqual(1 / 2);
+    }
+  });
+
+  it("sends calls to the pods users scales up to within 30 s", async () => {
+    const replicas = services.users?.replicas as number;
+    const old = new Set(podsOf("users").map((p) => p.metadata.name));
+    kubectl("scale", "-n", namespace, "deployment/users", `--replicas=${replicas + 2}`);
+    try {
+      kubectl("rollout", "status", "-n", namespace, "deployment/users", "--timeout=90s");
+      const readyAt = Date.now();
+      const fresh = podsOf("users")
+        .map((p) => p.metadata.name)
+        .filter((name) => !old.has(name));
+      expect(fresh).toHaveLength(2);
+      const start = await getUserCalls();
+      const seconds = await eventually("every new users pod to serve calls", 30, async () => {
+        await reads(80);
+        const now = await getUserCalls();
+        return fresh.every((pod) => (now.get(pod) ?? 0) > (start.get(pod) ?? 0)) ? (Date.now() - readyAt) / 1000 : undefined;
+      });
+      figure(`users scaled ${replicas} -> ${replicas + 2}: the new pods took calls ${seconds.toFixed(1)} s after Ready (target <= 30 s)`);
+    } finally {
+      kubectl("scale", "-n", namespace, "deployment/users", `--replicas=${replicas}`);
+      kubectl("rollout", "status", "-n", namespace, "deployment/users", "--timeout=90s");
+    }
+  });
+});
+
+describe("rollouts and a lost pod under a bounded load", () => {
+  const rollout = (deployment: string) => async () => {
+    kubectl("rollout", "restart", "-n", namespace, `deployment/${deployment}`);
+    kubectl("rollout", "status", "-n", namespace, `deployment/${deployment}`, "--timeout=120s");
+    // Calls keep flowing a little after the last old pod went, to see the callers' reconnects.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  };
+
+  it.each(["users", "gateway"])("rolls %s out with no failed read", async (deployment) => {
+    const result = await underLoad(gatewayUrl(), rollout(deployment));
+    figure(
+      `rolling update of ${deployment} in ${result.seconds.toFixed(0)} s under load: ${result.failedReads}/${result.reads} reads and ${result.failedCreates}/${result.creates} creates failed (target 0 reads)`,
+    );
+    expect(result.reads).toBeGreaterThan(100);
+    expect(result.failedReads, result.failures.join("; ")).toBe(0);
+  });
+
+  it("loses a users pod with no failed read, and takes it out of the endpoints long before drainSeconds end", async () => {
+    const victim = podsOf("users")[0];
+    const address = victim.status.podIP;
+    let unready = Number.NaN;
+    const result = await underLoad(gatewayUrl(), async () => {
+      const deleted = Date.now();
+      kubectl("delete", "pod", "-n", namespace, victim.metadata.name, "--wait=false");
+      unready = await eventually("the deleted pod to leave users' ready endpoints", 30, async () => {
+        const endpoints = items("-n", namespace, "endpointslices", "-l", "kubernetes.io/service-name=users").flatMap((s) => s.endpoints ?? []);
+        const mine = endpoints.find((e: any) => e.addresses.includes(address));
+        return !mine || mine.conditions.ready === false ? (Date.now() - deleted) / 1000 : undefined;
+      });
+      kubectl("rollout", "status", "-n", namespace, "deployment/users", "--timeout=120s");
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    });
+    const drain = services.users?.drainSeconds as number;
+    figure(`users pod deleted under load: out of the ready endpoints ${unready.toFixed(1)} s after SIGTERM, of a ${drain} s drain`);
+    figure(`  ${result.failedReads}/${result.reads} reads and ${result.failedCreates}/${result.creates} creates failed (target 0 reads)`);
+    expect(unready).toBeLessThan(drain);
+    expect(result.failedReads, result.failures.join("; ")).toBe(0);
+  });
+});
