@@ -2,10 +2,17 @@
  * A bounded load on the gateway from the host, over the real node's network (its ClusterIP, which
  * kube-proxy forwards to the pods): reads of the seeded user and creates with fresh emails, from a
  * few workers, until `until` settles, capped in time and count.
+ *
+ * A read is sent once more when the keep-alive connection it went on was closed before any
+ * response came (a stopping server closes its idle connections, and one may be in use by then), as
+ * HTTP allows for idempotent requests and Go's http.Transport does; those are counted apart. A
+ * create is never sent again.
  */
 export interface LoadResult {
   readonly reads: number;
   readonly failedReads: number;
+  /** Reads sent again on a new connection after their reused one was closed unanswered. */
+  readonly resentReads: number;
   readonly creates: number;
   readonly failedCreates: number;
   /** The first few failures, for the message of a failing assertion. */
@@ -15,13 +22,28 @@ export interface LoadResult {
 
 const maxRequests = 200_000;
 
+/** Whether a request failed because its connection closed before any response (undici's code). */
+const closedUnanswered = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === "UND_ERR_SOCKET";
+
+async function read(url: string, resent: () => void): Promise<Response> {
+  try {
+    return await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    if (!closedUnanswered(error)) {
+      throw error;
+    }
+    resent();
+    return await fetch(url, { signal: AbortSignal.timeout(5000) });
+  }
+}
+
 export async function underLoad(baseUrl: string, until: () => Promise<unknown>, opts: { workers?: number; maxSeconds?: number } = {}): Promise<LoadResult> {
   const workers = opts.workers ?? 4;
   const deadline = Date.now() + (opts.maxSeconds ?? 180) * 1000;
   const start = Date.now();
   let done = false;
   let sent = 0;
-  const counts = { reads: 0, failedReads: 0, creates: 0, failedCreates: 0 };
+  const counts = { reads: 0, failedReads: 0, resentReads: 0, creates: 0, failedCreates: 0 };
   const failures: string[] = [];
   const fail = (what: string) => failures.length < 5 && failures.push(what);
 
@@ -37,7 +59,7 @@ export async function underLoad(baseUrl: string, until: () => Promise<unknown>, 
               body: JSON.stringify({ name: "Load", email: `load-${start}-${id}-${n}@example.com` }),
               signal: AbortSignal.timeout(5000),
             })
-          : await fetch(`${baseUrl}/v1/users/1`, { signal: AbortSignal.timeout(5000) });
+          : await read(`${baseUrl}/v1/users/1`, () => counts.resentReads++);
         await response.arrayBuffer();
         if (create) {
           counts.creates++;

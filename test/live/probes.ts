@@ -4,7 +4,8 @@
  * shares its network and so its NetworkPolicy, or from a pod of its own in another namespace.
  * Every check of one source runs at once in one container; each prints one line of outcome.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { eventually, requiredEnv } from "./env";
 import { get } from "./kube";
 
@@ -21,6 +22,16 @@ export type Outcomes = Record<string, string>;
 
 export function kubectl(...args: string[]): string {
   return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * kubectl without blocking the event loop: what a test does while a load runs in the same process
+ * must use this, or the load stops for as long as kubectl takes (a `rollout status` of seconds).
+ */
+export async function kubectlAsync(...args: string[]): Promise<string> {
+  return (await execFileAsync("kubectl", args, { encoding: "utf8", maxBuffer: 64 * 2 ** 20 })).stdout;
 }
 
 /** A shell script for busybox that runs every check at once and prints `<id> <outcome>` lines. */
