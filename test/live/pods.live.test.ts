@@ -33,7 +33,14 @@ const gatewayUrl = () => `http://${get("-n", namespace, "service", "gateway")?.s
 
 /** Resident memory of the node's processes and of the containers' shims, from /proc. */
 function nodeMemory(): string {
-  const rss = (pid: string) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN) / 1024;
+  // A process that just exited, or has no resident set (a zombie), counts as 0.
+  const rss = (pid: string) => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
   const processes = requiredEnv("FLOTILLA_E2E_NODE_PROCESSES")
     .trim()
     .split(/\s+/)
