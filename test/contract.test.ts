@@ -260,6 +260,36 @@ const refused: [string, Change, RegExp][] = [
   ],
   ["an unknown scope", (c) => (c["flotilla:scope"] = "apps"), /flotilla:scope: must be one of: all, cluster; given "apps"/],
   [
+    "a toleration value with operator Exists",
+    (c) => (c["flotilla:services"].users.scheduling = { tolerations: [{ key: "dedicated", operator: "Exists", value: "x" }] }),
+    /flotilla:services\.users\.scheduling\.tolerations\[0\]\.value: must be unset with operator Exists/,
+  ],
+  [
+    "an Equal toleration without a key",
+    (c) => (c["flotilla:logging"] = { ...c["flotilla:logging"], scheduling: { tolerations: [{ value: "x" }] } }),
+    /flotilla:logging\.scheduling\.tolerations\[0\]\.key: is required with operator Equal/,
+  ],
+  [
+    "tolerationSeconds without NoExecute",
+    (c) => (c["flotilla:monitoring"] = { ...c["flotilla:monitoring"], scheduling: { tolerations: [{ key: "k", tolerationSeconds: 30 }] } }),
+    /flotilla:monitoring\.scheduling\.tolerations\[0\]\.tolerationSeconds: applies only with effect NoExecute/,
+  ],
+  [
+    "a node label key with a space",
+    (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { "my pool": "a" } }),
+    /flotilla:services\.gateway\.scheduling\.nodeSelector\.my pool: .*a label key such as kubernetes\.io\/arch or pool/,
+  ],
+  [
+    "a node label value over 63 characters",
+    (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { pool: "a".repeat(64) } }),
+    /flotilla:services\.gateway\.scheduling\.nodeSelector\.pool: a label value: at most 63/,
+  ],
+  [
+    "an unknown scheduling key",
+    (c) => (c["flotilla:services"].gateway.scheduling = { affinity: {} }),
+    /flotilla:services\.gateway\.scheduling: unknown key "affinity"|flotilla:services\.gateway\.scheduling.*affinity/,
+  ],
+  [
     "a zero scrape interval, which Prometheus' operator would pass on",
     (c) => (c["flotilla:monitoring"].scrapeInterval = "0"),
     /flotilla:monitoring\.scrapeInterval: must be above 0 and at most 2m30s: the alerts' shortest window \(5m\) needs two samples; given "0"/,

@@ -1,11 +1,10 @@
 /**
  * Where pods run: a node selector and tolerations per service and per feature, carried to every
  * pod each one makes (its own pod specs, the charts' values, the operators' custom resources),
- * and nothing at all when unset. Refusals name their key, before anything is registered.
+ * and nothing at all when unset. The refusals are in the contract's suite (contract.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../config/errors";
-import { registeredByLastRun, runStack } from "./harness";
+import { runStack } from "./harness";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -68,49 +67,5 @@ describe.each(["dev", "prod"] as const)("scheduling set on %s", async (stack) =>
     expect(run.one(CHART, "logging-fluent-bit").inputs.values).toMatchObject({ nodeSelector: observability, tolerations: [{ operator: "Exists" }] });
     const job = run.ofType("kubernetes:batch/v1:Job")[0]?.inputs;
     expect(job?.spec.template.spec).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
-  });
-});
-
-describe("scheduling refusals", () => {
-  const refused: [string, (c: Record<string, any>) => void, RegExp][] = [
-    [
-      "a toleration value with operator Exists",
-      (c) => (c["flotilla:services"].users.scheduling = { tolerations: [{ key: "dedicated", operator: "Exists", value: "x" }] }),
-      /flotilla:services\.users\.scheduling\.tolerations\[0\]\.value: must be unset with operator Exists/,
-    ],
-    [
-      "an Equal toleration without a key",
-      (c) => (c["flotilla:logging"] = { ...c["flotilla:logging"], scheduling: { tolerations: [{ value: "x" }] } }),
-      /flotilla:logging\.scheduling\.tolerations\[0\]\.key: is required with operator Equal/,
-    ],
-    [
-      "tolerationSeconds without NoExecute",
-      (c) => (c["flotilla:monitoring"] = { ...c["flotilla:monitoring"], scheduling: { tolerations: [{ key: "k", tolerationSeconds: 30 }] } }),
-      /flotilla:monitoring\.scheduling\.tolerations\[0\]\.tolerationSeconds: applies only with effect NoExecute/,
-    ],
-    [
-      "a node label key with a space",
-      (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { "my pool": "a" } }),
-      /flotilla:services\.gateway\.scheduling\.nodeSelector\.my pool: .*a label key such as kubernetes\.io\/arch or pool/,
-    ],
-    [
-      "a node label value over 63 characters",
-      (c) => (c["flotilla:services"].gateway.scheduling = { nodeSelector: { pool: "a".repeat(64) } }),
-      /flotilla:services\.gateway\.scheduling\.nodeSelector\.pool: a label value: at most 63/,
-    ],
-    [
-      "an unknown scheduling key",
-      (c) => (c["flotilla:services"].gateway.scheduling = { affinity: {} }),
-      /flotilla:services\.gateway\.scheduling: unknown key "affinity"|flotilla:services\.gateway\.scheduling.*affinity/,
-    ],
-  ];
-
-  describe.each(["dev", "prod"] as const)("on %s", (stack) => {
-    it.each(refused)("refuses %s before registering anything", async (_name, change, message) => {
-      const run = runStack(stack, change);
-      await expect(run).rejects.toThrow(ConfigError);
-      await expect(run).rejects.toThrow(message);
-      expect(registeredByLastRun()).toEqual([]);
-    });
   });
 });
