@@ -154,8 +154,6 @@ export class GoService extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
   /** The public port. */
   readonly port: pulumi.Output<number>;
-  /** The Deployment's name. */
-  readonly deploymentName: pulumi.Output<string>;
   /** The image the pods run. */
   readonly image: pulumi.Output<string>;
   /** The Deployment, for `dependsOn` and for reading its status. */
@@ -334,9 +332,8 @@ export class GoService extends pulumi.ComponentResource {
     this.service = service;
     this.serviceName = service.metadata.name;
     this.port = pulumi.output(port);
-    this.deploymentName = deployment.metadata.name;
     this.image = pulumi.output(args.image);
-    this.registerOutputs({ serviceName: this.serviceName, port: this.port, deploymentName: this.deploymentName, image: this.image });
+    this.registerOutputs({ serviceName: this.serviceName, port: this.port, image: this.image });
   }
 }
 

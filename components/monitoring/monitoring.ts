@@ -86,8 +86,6 @@ export interface MonitoringArgs {
 export class Monitoring extends pulumi.ComponentResource {
   /** The namespace Prometheus runs in. */
   readonly namespace: pulumi.Output<string>;
-  /** Name of the Prometheus custom resource; its StatefulSet is `prometheus-<name>`. */
-  readonly prometheusName: pulumi.Output<string>;
   /** Service for `kubectl port-forward` to Prometheus' UI, port 9090. */
   readonly prometheusService: pulumi.Output<string>;
   /** Service for `kubectl port-forward` to Grafana, port 80. */
@@ -152,12 +150,10 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     this.namespace = namespace.name;
-    this.prometheusName = chart.resources.apply(() => `${releaseName}-prometheus`);
     this.prometheusService = chart.resources.apply(() => `${releaseName}-prometheus`);
     this.grafanaService = chart.resources.apply(() => `${releaseName}-grafana`);
     this.registerOutputs({
       namespace: this.namespace,
-      prometheusName: this.prometheusName,
       prometheusService: this.prometheusService,
       grafanaService: this.grafanaService,
     });

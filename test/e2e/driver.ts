@@ -1,19 +1,17 @@
 /**
- * Drives the real Pulumi engine over the dev stack through the Automation API: preview, up, a
- * second up that must change nothing, destroy. The program runs inline in this process, which
- * serves the engine the Node.js language runtime itself, so no separate language host is needed.
+ * The render pass of scripts/e2e: an `up` of the dev stack through the Automation API whose
+ * provider writes the manifests it would apply (renderYamlToDirectory, set through a transform,
+ * which no config key reaches). Every other run of the e2e goes through the `pulumi` command
+ * path. The program runs inline in this process, which serves the engine the Node.js language
+ * runtime itself.
  *
- * Usage: tsx test/e2e/driver.ts <preview|up|destroy|render> with, in the environment:
+ * Usage: tsx test/e2e/driver.ts render with, in the environment:
  *   FLOTILLA_E2E_PULUMI   the Pulumi CLI's directory (holding bin/pulumi)
  *   FLOTILLA_E2E_STATE    a directory for the file backend
  *   FLOTILLA_E2E_WORKSPACE  a directory for the workspace's project and stack files
  *   FLOTILLA_E2E_CONFIG   JSON of the flotilla: config to use instead of Pulumi.dev.yaml's
  *   FLOTILLA_E2E_SECRET_KEYS  comma-separated keys of it to set as secrets, as `config set --secret` would
- *   FLOTILLA_E2E_RENDER_DIR  for `render`: where the provider writes the manifests
- *   FLOTILLA_E2E_STACK    the stack's name; `dev` by default (`render` for a render)
- *
- * The provider awaits readiness as it does for users: kwok (started by scripts/e2e) stands in for
- * the kubelets.
+ *   FLOTILLA_E2E_RENDER_DIR  where the provider writes the manifests
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -30,13 +28,15 @@ function required(name: string): string {
 }
 
 async function main(action: string): Promise<void> {
+  if (action !== "render") {
+    throw new Error(`unknown action ${action}: render`);
+  }
   const state = required("FLOTILLA_E2E_STATE");
   const config = JSON.parse(required("FLOTILLA_E2E_CONFIG")) as Record<string, unknown>;
-  // `render`: an `up` of a stack of its own whose provider writes the manifests it would apply.
-  const renderTo = action === "render" ? required("FLOTILLA_E2E_RENDER_DIR") : undefined;
+  const renderTo = required("FLOTILLA_E2E_RENDER_DIR");
   const program = async () => {
     pulumi.runtime.registerResourceTransform(({ type, props, opts }) => {
-      if (renderTo && type === "pulumi:providers:kubernetes") {
+      if (type === "pulumi:providers:kubernetes") {
         // Rendering talks to no cluster, and the provider refuses a kubeconfig beside it.
         const { kubeconfig: _kubeconfig, context: _context, ...rest } = props;
         return { props: { ...rest, renderYamlToDirectory: renderTo }, opts };
@@ -47,7 +47,7 @@ async function main(action: string): Promise<void> {
     return { namespace: outputs.namespace, services: outputs.services };
   };
   const stack = await LocalWorkspace.createOrSelectStack(
-    { projectName: "flotilla", stackName: renderTo ? "render" : (process.env.FLOTILLA_E2E_STACK ?? "dev"), program },
+    { projectName: "flotilla", stackName: "render", program },
     {
       // A workspace of its own: the stack's settings file is written there, never over Pulumi.dev.yaml.
       workDir: required("FLOTILLA_E2E_WORKSPACE"),
@@ -68,27 +68,8 @@ async function main(action: string): Promise<void> {
     ),
   );
   const onOutput = (text: string) => process.stdout.write(text);
-  switch (action) {
-    case "preview": {
-      const result = await stack.preview({ onOutput });
-      console.log(`E2E_CHANGES ${JSON.stringify(result.changeSummary)}`);
-      break;
-    }
-    case "render":
-    case "up": {
-      const result = await stack.up({ onOutput });
-      console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
-      console.log(`E2E_OUTPUTS ${JSON.stringify(result.outputs)}`);
-      break;
-    }
-    case "destroy": {
-      const result = await stack.destroy({ onOutput });
-      console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
-      break;
-    }
-    default:
-      throw new Error(`unknown action ${action}: preview, up or destroy`);
-  }
+  const result = await stack.up({ onOutput });
+  console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
 }
 
 main(process.argv[2] ?? "").catch((error: unknown) => {

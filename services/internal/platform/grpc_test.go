@@ -21,7 +21,7 @@ type seenIDs struct {
 
 func (s *seenIDs) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	s.request <- RequestID(ctx)
-	s.trace <- TraceID(ctx)
+	s.trace <- idsOf(ctx).trace
 	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
 }
 
@@ -61,7 +61,7 @@ func TestIDsCrossAGRPCHop(t *testing.T) {
 			if got, want := <-seen.request, RequestID(tt.ctx); got != want {
 				t.Errorf("server saw request id %q, want %q", got, want)
 			}
-			if got, want := <-seen.trace, TraceID(tt.ctx); got != want {
+			if got, want := <-seen.trace, idsOf(tt.ctx).trace; got != want {
 				t.Errorf("server saw trace id %q, want %q", got, want)
 			}
 		})
