@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isCredentialName, isCredentialValue } from "./credentials";
+import platform from "./platform.json";
 import { type Callee, serviceNetworkPolicy } from "./networkPolicy";
 import { podScheduling, type Scheduling } from "./scheduling";
 import {
@@ -20,7 +21,7 @@ import {
 export const addressVariable = (callee: string) => `${callee.toUpperCase().replace(/-/g, "_")}_ADDR`;
 
 /** The variables the platform sets on every service (see `serviceEnv`); a service's own env may not. */
-export const platformEnvNames = ["SERVICE_NAME", "ENVIRONMENT", "LISTEN_ADDR", "OPS_ADDR", "DEBUG_ADDR", "SHUTDOWN_TIMEOUT"] as const;
+export const platformEnvNames: readonly string[] = Object.values(platform.variables);
 
 export interface GoServiceArgs {
   /** Namespace the service runs in; it should enforce the "restricted" Pod Security Standard. */
@@ -130,13 +131,13 @@ export interface GoServiceArgs {
 /** Defaults of GoService, written once: the config contract and its JSON schema read them from here. */
 export const goServiceDefaults = {
   protocol: "http",
-  port: 8080,
-  opsPort: 8081,
-  debugPort: 6060,
+  port: platform.defaults.port,
+  opsPort: platform.defaults.opsPort,
+  debugPort: platform.defaults.debugPort,
   replicas: 1,
   drainSeconds: 5,
-  shutdownTimeoutSeconds: 20,
-  environment: "dev",
+  shutdownTimeoutSeconds: platform.defaults.shutdownTimeoutSeconds,
+  environment: platform.defaults.environment,
   partOf: defaultPartOf,
   resources: {
     requests: { cpu: "50m", memory: "32Mi", ephemeralStorage: "16Mi" },
@@ -354,7 +355,7 @@ export interface EnvProblem {
 export function envProblems(opts: { env: Readonly<Record<string, string>>; secretEnv: readonly string[]; calls: readonly string[] }): EnvProblem[] {
   const callees = new Map(opts.calls.map((callee) => [addressVariable(callee), callee]));
   const collision = (name: string): string | undefined =>
-    (platformEnvNames as readonly string[]).includes(name)
+    platformEnvNames.includes(name)
       ? `is set by the platform; reserved: ${platformEnvNames.join(", ")}`
       : callees.has(name)
         ? `is set from calls (the address of ${callees.get(name)}); remove it here`
@@ -380,7 +381,7 @@ export function envProblems(opts: { env: Readonly<Record<string, string>>; secre
     }
   }
   for (const callee of opts.calls) {
-    if ((platformEnvNames as readonly string[]).includes(addressVariable(callee))) {
+    if (platformEnvNames.includes(addressVariable(callee))) {
       problems.push({
         at: "calls",
         name: callee,
@@ -424,14 +425,15 @@ export function serviceEnv(opts: {
   env: Readonly<Record<string, string>>;
 }): Record<string, string> {
   const addresses = Object.fromEntries(opts.calls.map((c) => [addressVariable(c.name), `${c.name}:${c.port}`]));
+  const names = platform.variables;
   return {
     ...opts.env,
     ...addresses,
-    SERVICE_NAME: opts.serviceName,
-    ENVIRONMENT: opts.environment,
-    LISTEN_ADDR: `:${opts.port}`,
-    OPS_ADDR: `:${opts.opsPort}`,
-    DEBUG_ADDR: `127.0.0.1:${opts.debugPort}`,
-    SHUTDOWN_TIMEOUT: `${opts.shutdownTimeoutSeconds}s`,
+    [names.serviceName]: opts.serviceName,
+    [names.environment]: opts.environment,
+    [names.listenAddr]: `:${opts.port}`,
+    [names.opsAddr]: `:${opts.opsPort}`,
+    [names.debugAddr]: `127.0.0.1:${opts.debugPort}`,
+    [names.shutdownTimeout]: `${opts.shutdownTimeoutSeconds}s`,
   };
 }

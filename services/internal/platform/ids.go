@@ -28,7 +28,6 @@ func idsOf(ctx context.Context) requestIDs {
 // RequestID is the request id in ctx, or "".
 func RequestID(ctx context.Context) string { return idsOf(ctx).request }
 
-
 // edgeIDs makes the ids of a request from outside (HTTP): the request id is the client's
 // X-Request-Id when it is safe to log, else a new span id of this service, unique whatever span
 // the client says it came from, so that the id travels to the next hop in traceparent alone; the
