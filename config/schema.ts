@@ -8,7 +8,8 @@ import type { Resources } from "../components/apps/podSpec";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
-import { nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
+import { eksDefaults, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
+import { ecrDefaults } from "../components/registry/defaults";
 import { loggingDefaults } from "../components/logging/defaults";
 import { monitoringDefaults } from "../components/monitoring/defaults";
 import { prometheusDuration, prometheusDurationProblem, prometheusMilliseconds } from "../components/durations";
@@ -263,8 +264,8 @@ const eksClusterSchema = z
       .partialRecord(z.enum(eksAddons), z.string().regex(/^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$/, "an EKS add-on version such as v1.20.1-eksbuild.3"))
       .optional()
       .describe("Add-on versions replacing the pinned ones, such as a newer build to try before Flotilla pins it."),
-    vpcCidr: cidr.default("10.0.0.0/16").describe("Address range of the cluster's VPC."),
-    availabilityZones: z.number().int().min(2).max(6).default(3).describe("Availability zones to spread subnets and nodes over."),
+    vpcCidr: cidr.default(eksDefaults.vpcCidr).describe("Address range of the cluster's VPC."),
+    availabilityZones: z.number().int().min(2).max(6).default(eksDefaults.availabilityZones).describe("Availability zones to spread subnets and nodes over."),
     endpointPublicAccess: z.boolean().default(false).describe("Whether the API endpoint is reachable from the internet (then only from `publicAccessCidrs`)."),
     publicAccessCidrs: z
       .array(cidr)
@@ -281,11 +282,11 @@ const eksClusterSchema = z
         instanceTypes: z
           .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m7i.large"))
           .min(1)
-          .default(["m7i.large"]),
-        min: z.number().int().min(1).max(100).default(3),
-        desired: z.number().int().min(1).max(100).default(3),
-        max: z.number().int().min(1).max(100).default(6),
-        diskSizeGiB: z.number().int().min(20).max(1000).default(50),
+          .default([...eksDefaults.nodes.instanceTypes]),
+        min: z.number().int().min(1).max(100).default(eksDefaults.nodes.min),
+        desired: z.number().int().min(1).max(100).default(eksDefaults.nodes.desired),
+        max: z.number().int().min(1).max(100).default(eksDefaults.nodes.max),
+        diskSizeGiB: z.number().int().min(20).max(1000).default(eksDefaults.nodes.diskSizeGiB),
       })
       .prefault({})
       .refine((n) => n.min <= n.desired && n.desired <= n.max, { message: "must satisfy min <= desired <= max", path: ["desired"] }),
@@ -323,9 +324,9 @@ const stackReferenceClusterSchema = z.strictObject({
 
 const ecrRegistrySchema = z.strictObject({
   type: z.literal("ecr"),
-  scanOnPush: z.boolean().default(true),
-  keepTaggedImages: z.number().int().min(1).max(1000).default(30).describe("Tagged images kept per repository; older ones expire."),
-  expireUntaggedAfterDays: z.number().int().min(1).max(365).default(7).describe("Days after which untagged images expire."),
+  scanOnPush: z.boolean().default(ecrDefaults.scanOnPush),
+  keepTaggedImages: z.number().int().min(1).max(1000).default(ecrDefaults.keepTaggedImages).describe("Tagged images kept per repository; older ones expire."),
+  expireUntaggedAfterDays: z.number().int().min(1).max(365).default(ecrDefaults.expireUntaggedAfterDays).describe("Days after which untagged images expire."),
 });
 
 const externalRegistrySchema = z.strictObject({

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultKubernetesVersion, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./addonVersions";
-import { amiType, assumeRolePolicy, nodeArchitecture, podIdentityTrustPolicy } from "./eksParts";
+import { amiType, assumeRolePolicy, eksDefaults, nodeArchitecture, podIdentityTrustPolicy } from "./eksParts";
 
 export interface EksNodes {
   /** EC2 instance types of the managed node group, in order of preference. */
@@ -89,9 +89,9 @@ export class EksCluster extends pulumi.ComponentResource {
   constructor(name: string, args: EksClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:cluster:EksCluster", name, {}, opts);
     const child = { parent: this };
-    const vpcCidr = args.vpcCidr ?? "10.0.0.0/16";
-    const zoneCount = args.availabilityZones ?? 3;
-    const nodes = args.nodes ?? { instanceTypes: ["m7i.large"], min: 3, desired: 3, max: 6, diskSizeGiB: 50 };
+    const vpcCidr = args.vpcCidr ?? eksDefaults.vpcCidr;
+    const zoneCount = args.availabilityZones ?? eksDefaults.availabilityZones;
+    const nodes = args.nodes ?? eksDefaults.nodes;
     const tags = { "flotilla:cluster": name };
     const version = args.version ?? defaultKubernetesVersion;
     const addonVersions = { ...pinnedAddonVersions[version], ...args.addonVersions };

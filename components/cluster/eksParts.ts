@@ -7,6 +7,13 @@
 const gravitonFamily = /^[a-z]+[0-9]+g[a-z]*$/;
 
 /** The architecture of an instance type such as `m7i.large` (x86_64) or `m7g.large` (arm64). */
+/** Defaults of an EKS cluster, written once: the config contract reads them too. */
+export const eksDefaults = {
+  vpcCidr: "10.0.0.0/16",
+  availabilityZones: 3,
+  nodes: { instanceTypes: ["m7i.large"], min: 3, desired: 3, max: 6, diskSizeGiB: 50 },
+} as const;
+
 export function instanceArchitecture(instanceType: string): "arm64" | "x86_64" {
   const family = instanceType.split(".")[0] ?? "";
   return gravitonFamily.test(family) ? "arm64" : "x86_64";

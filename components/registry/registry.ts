@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "./credentials";
+import { ecrDefaults } from "./defaults";
 
 export interface EcrSettings {
   /**
@@ -68,6 +69,7 @@ export class Registry extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:registry:Registry", name, {}, opts);
+    const d = ecrDefaults;
     const prefix = args.prefix ?? "flotilla";
     if (args.type === "ecr") {
       const settings = args.ecr ?? {};
@@ -78,7 +80,7 @@ export class Registry extends pulumi.ComponentResource {
             name: `${prefix}/${repo}`,
             // A tag is written once: what a digest-pinned Deployment refers to never changes under it.
             imageTagMutability: "IMMUTABLE",
-            imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? true },
+            imageScanningConfiguration: { scanOnPush: settings.scanOnPush ?? d.scanOnPush },
             encryptionConfigurations: [{ encryptionType: "KMS" }],
             tags: { "flotilla:registry": name },
           },
@@ -86,7 +88,12 @@ export class Registry extends pulumi.ComponentResource {
         );
         new aws.ecr.LifecyclePolicy(
           `${name}-${repo}`,
-          { repository: repository.name, policy: JSON.stringify(ecrLifecyclePolicy(settings.keepTaggedImages ?? 30, settings.expireUntaggedAfterDays ?? 7)) },
+          {
+            repository: repository.name,
+            policy: JSON.stringify(
+              ecrLifecyclePolicy(settings.keepTaggedImages ?? d.keepTaggedImages, settings.expireUntaggedAfterDays ?? d.expireUntaggedAfterDays),
+            ),
+          },
           { parent: this },
         );
         return [repo, repository] as const;
