@@ -3,6 +3,7 @@
  * @pulumi/aws beside @pulumi/pulumi and @pulumi/kubernetes. Importing registers nothing.
  */
 export { defaultKubernetesVersion, eksAddons, type EksAddon, type KubernetesVersion, kubernetesVersions, pinnedAddonVersions } from "./cluster/addonVersions";
-export { EksCluster, type EksClusterArgs, type EksNodes, kubeconfigFor, subnetCidrs } from "./cluster/eksCluster";
+export { EksCluster, type EksClusterArgs, type EksNodes, kubeconfigFor } from "./cluster/eksCluster";
+export { subnetCidrs } from "./cluster/eksParts";
 export { amiType, imagePlatform, instanceArchitecture, nodeAllocatable, nodeArchitecture, vpcCidrProblems } from "./cluster/eksParts";
 export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";

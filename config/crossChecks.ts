@@ -5,7 +5,7 @@
  * every key has passed its own schema, so each rule sees defaults filled in.
  */
 import type { z } from "zod";
-import { envProblems } from "../components/apps/goService";
+import { envProblems, portCollisions } from "../components/apps/goService";
 import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
 import { loggingPods } from "../components/logging/pods";
 import { monitoringPods } from "../components/monitoring/pods";
@@ -41,14 +41,8 @@ function checkService(config: Config, name: string, service: Service, ctx: z.Ref
       ctx.addIssue({ code: "custom", path: at("calls", i), input: callee, message: "a service does not call itself over the network" });
     }
   });
-  const ports = { port: service.port, opsPort: service.opsPort, debugPort: service.debugPort };
-  const seen = new Map<number, string>();
-  for (const [key, value] of Object.entries(ports)) {
-    const other = seen.get(value);
-    if (other) {
-      ctx.addIssue({ code: "custom", path: at(key), input: value, message: `must differ from ${other} (${value})` });
-    }
-    seen.set(value, key);
+  for (const { key, sameAs, value } of portCollisions(service)) {
+    ctx.addIssue({ code: "custom", path: at(key), input: value, message: `must differ from ${sameAs} (${value})` });
   }
   if (service.replicas !== undefined && service.autoscaling !== undefined) {
     ctx.addIssue({ code: "custom", path: at("replicas"), input: service.replicas, message: "set replicas or autoscaling, not both" });

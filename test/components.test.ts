@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { serviceEnv } from "../components/apps/goService";
 import { terminationGracePeriod } from "../components/apps/podSpec";
-import { subnetCidrs } from "../components/cluster/eksCluster";
+import { subnetCidrs } from "../components/cluster/eksParts";
 import { buildContextHash } from "../components/image/contextHash";
 import { parseImageReference } from "../components/image/serviceImage";
 import { podSecurityLabels } from "../components/namespace/appNamespace";

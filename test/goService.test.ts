@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { envProblems, GoService, type GoServiceArgs, serviceShapeProblems } from "../components/apps/goService";
+import { envProblems, GoService, type GoServiceArgs, portCollisions, serviceShapeProblems } from "../components/apps/goService";
 import { ServiceMonitoring } from "../components/monitoring/serviceMonitoring";
 
 const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
@@ -92,6 +92,21 @@ describe("env and shape checks, alone", () => {
       { at: "calls", name: "debug", message: "its address would be DEBUG_ADDR, a platform variable: rename the service debug" },
     ]);
     expect(envProblems({ env: { LOG_LEVEL: "info", KEYSPACE: "users" }, secretEnv: ["DB_PASSWORD"], calls: ["users"] })).toEqual([]);
+  });
+
+  it.each([
+    [{ port: 8080, opsPort: 8081, debugPort: 6060 }, []],
+    [{ port: 8080, opsPort: 8080, debugPort: 6060 }, [{ key: "opsPort", sameAs: "port", value: 8080 }]],
+    [{ port: 8080, opsPort: 8081, debugPort: 8081 }, [{ key: "debugPort", sameAs: "opsPort", value: 8081 }]],
+    [
+      { port: 9, opsPort: 9, debugPort: 9 },
+      [
+        { key: "opsPort", sameAs: "port", value: 9 },
+        { key: "debugPort", sameAs: "port", value: 9 },
+      ],
+    ],
+  ])("names each port that repeats an earlier one: %o", (ports, expected) => {
+    expect(portCollisions(ports)).toEqual(expected);
   });
 
   it("accepts the defaults' shape", () => {

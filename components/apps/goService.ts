@@ -392,6 +392,19 @@ export function envProblems(opts: { env: Readonly<Record<string, string>>; secre
   return problems;
 }
 
+/** The service's three ports that repeat an earlier one, each with the one it repeats. */
+export function portCollisions(ports: {
+  port: number;
+  opsPort: number;
+  debugPort: number;
+}): { key: "opsPort" | "debugPort"; sameAs: "port" | "opsPort"; value: number }[] {
+  const order = ["port", "opsPort", "debugPort"] as const;
+  return order.flatMap((key, i) => {
+    const sameAs = order.slice(0, i).find((earlier) => ports[earlier] === ports[key]);
+    return sameAs === undefined || key === "port" ? [] : [{ key, sameAs: sameAs as "port" | "opsPort", value: ports[key] }];
+  });
+}
+
 /** Ports that collide and replica counts no Deployment can have. */
 export function serviceShapeProblems(opts: {
   port: number;
@@ -401,7 +414,7 @@ export function serviceShapeProblems(opts: {
   autoscaling?: { readonly min: number; readonly max: number };
 }): string[] {
   const problems: string[] = [];
-  if (new Set([opts.port, opts.opsPort, opts.debugPort]).size !== 3) {
+  if (portCollisions(opts).length > 0) {
     problems.push(`port ${opts.port}, opsPort ${opts.opsPort} and debugPort ${opts.debugPort} must differ`);
   }
   if (opts.replicas !== undefined && (!Number.isInteger(opts.replicas) || opts.replicas < 1)) {

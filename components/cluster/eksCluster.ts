@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultKubernetesVersion, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./addonVersions";
-import { amiType, assumeRolePolicy, eksDefaults, nodeArchitecture, podIdentityTrustPolicy } from "./eksParts";
+import { amiType, assumeRolePolicy, eksDefaults, nodeArchitecture, podIdentityTrustPolicy, subnetCidrs } from "./eksParts";
 
 export interface EksNodes {
   /** EC2 instance types of the managed node group, in order of preference. */
@@ -284,22 +284,6 @@ export class EksCluster extends pulumi.ComponentResource {
 
 /** The managed policies EKS nodes need: join the cluster, run the VPC CNI, pull from ECR. */
 export const nodePolicyNames = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] as const;
-
-/** Splits an IPv4 range into `count` equal subnets, each 1/16 of it: room for zones to be added. */
-export function subnetCidrs(cidr: string, count: number): string[] {
-  const [address = "", prefixText = ""] = cidr.split("/");
-  const prefix = Number(prefixText);
-  const subnetPrefix = prefix + 4;
-  if (count > 16 || subnetPrefix > 28) {
-    throw new Error(`${cidr} cannot hold ${count} subnets of /${subnetPrefix}`);
-  }
-  const base = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - subnetPrefix);
-  return Array.from({ length: count }, (_, i) => {
-    const start = base + i * size;
-    return `${[24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256).join(".")}/${subnetPrefix}`;
-  });
-}
 
 /** A kubeconfig that gets short-lived tokens from the AWS CLI instead of holding a credential. */
 export function kubeconfigFor(clusterName: string, endpoint: string, certificateAuthority: string): string {

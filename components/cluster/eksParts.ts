@@ -39,26 +39,46 @@ export const imagePlatform = (architecture: "arm64" | "x86_64") => (architecture
 
 /** Problems of an IPv4 CIDR as the VPC of a cluster with `zones` zones; empty when it is usable. */
 export function vpcCidrProblems(cidr: string, zones: number): string[] {
-  const [address = "", prefixText = ""] = cidr.split("/");
-  const prefix = Number(prefixText);
+  const { value, prefix } = parseCidr(cidr);
   const problems: string[] = [];
   if (prefix < 16 || prefix > 28) {
     problems.push(`AWS allows a VPC of /16 to /28; /${prefix} is not one`);
   }
-  const value = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
   if (value % 2 ** (32 - prefix) !== 0) {
-    problems.push(`host bits are set: the network of ${cidr} starts at ${networkAddress(value, prefix)}/${prefix}`);
+    problems.push(`host bits are set: the network of ${cidr} starts at ${formatAddress(value - (value % 2 ** (32 - prefix)))}/${prefix}`);
   }
-  // One public and one private subnet per zone, each a sixteenth of the VPC.
-  if (prefix + 4 > 28 || zones * 2 > 16) {
-    problems.push(`no room for ${zones * 2} subnets (a public and a private one per zone) of /${prefix + 4}: use a /24 or larger`);
+  if (subnetRoomProblem(prefix, zones * 2) !== undefined) {
+    problems.push(`no room for ${zones * 2} subnets (a public and a private one per zone) of /${prefix + subnetBits}: use a /24 or larger`);
   }
   return problems;
 }
 
-function networkAddress(value: number, prefix: number): string {
-  const network = value - (value % 2 ** (32 - prefix));
-  return [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+/** Each subnet is a sixteenth of the VPC: a public and a private one per zone, with room for zones to be added. */
+const subnetBits = 4;
+
+/** Why `count` subnets of a sixteenth do not fit a /`prefix` (AWS's smallest subnet is a /28). */
+function subnetRoomProblem(prefix: number, count: number): string | undefined {
+  return count > 2 ** subnetBits || prefix + subnetBits > 28 ? `cannot hold ${count} subnets of /${prefix + subnetBits}` : undefined;
+}
+
+/** Splits an IPv4 range into `count` equal subnets, each a sixteenth of it. */
+export function subnetCidrs(cidr: string, count: number): string[] {
+  const { value, prefix } = parseCidr(cidr);
+  const problem = subnetRoomProblem(prefix, count);
+  if (problem !== undefined) {
+    throw new Error(`${cidr} ${problem}`);
+  }
+  const size = 2 ** (32 - prefix - subnetBits);
+  return Array.from({ length: count }, (_, i) => `${formatAddress(value + i * size)}/${prefix + subnetBits}`);
+}
+
+function parseCidr(cidr: string): { value: number; prefix: number } {
+  const [address = "", prefixText = ""] = cidr.split("/");
+  return { value: address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0), prefix: Number(prefixText) };
+}
+
+function formatAddress(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }
 
 /** A trust policy that lets one AWS service, and nothing else, assume the role. */
