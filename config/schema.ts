@@ -473,10 +473,12 @@ const loggingSchema = z
         resources: resourcesSchema(loggingDefaults.elasticsearch.resources),
       })
       .prefault({}),
-    kibana: z.strictObject({ enabled: z.boolean().default(true).describe("Run Kibana, with a data view of the services' logs.") }).prefault({}),
+    kibana: z
+      .strictObject({ enabled: z.boolean().default(loggingDefaults.kibana.enabled).describe("Run Kibana, with a data view of the services' logs.") })
+      .prefault({}),
     validatingWebhook: z
       .boolean()
-      .default(true)
+      .default(loggingDefaults.validatingWebhook)
       .describe("ECK's validating admission webhook; off where the API server cannot reach pods (some private control planes)."),
     scheduling: schedulingSchema("the logging pods (Fluent Bit's too, which then collects from those nodes only)"),
   })

@@ -128,6 +128,9 @@ export interface GoServiceArgs {
   readonly environment?: string;
 }
 
+/** The name of the operations port, on the container and the Service: what a ServiceMonitor scrapes. */
+export const opsPortName = "ops";
+
 /** Defaults of GoService, written once: the config contract and its JSON schema read them from here. */
 export const goServiceDefaults = {
   protocol: "http",
@@ -250,7 +253,7 @@ export class GoService extends pulumi.ComponentResource {
                   imagePullPolicy: "Always",
                   ports: [
                     { name: protocol, containerPort: port, protocol: "TCP" },
-                    { name: "ops", containerPort: opsPort, protocol: "TCP" },
+                    { name: opsPortName, containerPort: opsPort, protocol: "TCP" },
                   ],
                   envFrom: [{ configMapRef: { name: env.metadata.name } }, ...(secretEnv ? [{ secretRef: { name: secretEnv.metadata.name } }] : [])],
                   resources: resourceRequirements(args.resources ?? d.resources),
@@ -281,7 +284,7 @@ export class GoService extends pulumi.ComponentResource {
           selector,
           ports: [
             { name: protocol, port, targetPort: protocol, protocol: "TCP", appProtocol: protocol === "grpc" ? "kubernetes.io/h2c" : "http" },
-            { name: "ops", port: opsPort, targetPort: "ops", protocol: "TCP", appProtocol: "http" },
+            { name: opsPortName, port: opsPort, targetPort: opsPortName, protocol: "TCP", appProtocol: "http" },
           ],
         },
       },

@@ -12,6 +12,8 @@ export const loggingDefaults = {
   /** Elasticsearch and Kibana version that ECK runs. */
   stackVersion: "9.5.0",
   retentionDays: 3,
+  /** ECK's validating webhook: on, unless the API server cannot reach pods. */
+  validatingWebhook: true,
   elasticsearch: {
     replicas: 1,
     /** JVM heap; ECK's guidance is half the memory limit, the rest is the file system cache. */
@@ -22,6 +24,7 @@ export const loggingDefaults = {
     },
   },
   kibana: {
+    enabled: true,
     resources: {
       requests: { cpu: "100m", memory: "768Mi", ephemeralStorage: "64Mi" },
       limits: { cpu: "1", memory: "1Gi", ephemeralStorage: "256Mi" },

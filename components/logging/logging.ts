@@ -106,7 +106,7 @@ export class Logging extends pulumi.ComponentResource {
     super("flotilla:logging:Logging", name, {}, opts);
     const child = { parent: this };
     const replicas = args.replicas ?? loggingDefaults.elasticsearch.replicas;
-    const withKibana = args.kibana ?? true;
+    const withKibana = args.kibana ?? loggingDefaults.kibana.enabled;
     const placed = podScheduling(args.scheduling);
     const names = eckNames(clusterName);
     const labels = (component: string) => standardLabels(name, component);
@@ -136,7 +136,7 @@ export class Logging extends pulumi.ComponentResource {
           // The chart sets no seccomp profile, which "restricted" requires.
           podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           // The operator makes and rotates the webhook's certificate itself: no Helm hook needed.
-          webhook: { enabled: args.validatingWebhook ?? true },
+          webhook: { enabled: args.validatingWebhook ?? loggingDefaults.validatingWebhook },
           resources: resourceRequirements(loggingDefaults.operator.resources),
           // Its ServiceMonitor needs prometheus-operator's CRDs, which may not be installed, and it
           // serves no metrics (config.metrics.port 0).

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { goServiceDefaults, opsPortName } from "../apps/goService";
 import { selectorLabels, standardLabels } from "../apps/podSpec";
 import { type AlertThresholds, serviceRules } from "./alertRules";
 import { type Dashboard, grafanaJson, serviceDashboard } from "./dashboards";
@@ -68,7 +69,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:monitoring:ServiceMonitoring", name, {}, opts);
     const service = args.serviceName ?? name;
-    const protocol = args.protocol ?? "http";
+    const protocol = args.protocol ?? goServiceDefaults.protocol;
     const labels = standardLabels(service, "monitoring", args.partOf);
     const metadata = { name: service, namespace: args.namespace, labels };
     const child = { parent: this };
@@ -82,7 +83,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
         spec: {
           selector: { matchLabels: selectorLabels(service, args.partOf) },
           endpoints: [
-            { port: args.metricsPortName ?? "ops", path: "/metrics", scheme: "http", interval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval },
+            { port: args.metricsPortName ?? opsPortName, path: "/metrics", scheme: "http", interval: args.scrapeInterval ?? monitoringDefaults.scrapeInterval },
           ],
         },
       },
