@@ -2,18 +2,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"flotilla/services/internal/gateway"
 	"flotilla/services/internal/platform"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	code := platform.Main(ctx, "gateway", gateway.Run, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { platform.Exec("gateway", gateway.Run) }

@@ -3,18 +3,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"flotilla/services/internal/logsetup"
 	"flotilla/services/internal/platform"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	code := platform.Main(ctx, "logsetup", logsetup.Run, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { platform.Exec("logsetup", logsetup.Run) }

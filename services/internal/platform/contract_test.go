@@ -14,11 +14,19 @@ import (
 // test holds the Go side to it.
 var platformFile = filepath.Join("..", "..", "..", "components", "apps", "platform.json")
 
-func TestPlatformContract(t *testing.T) {
-	raw, err := os.ReadFile(platformFile)
+// readContract decodes one of the JSON files the services share with the components.
+func readContract(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestPlatformContract(t *testing.T) {
 	var contract struct {
 		Variables map[string]string `json:"variables"`
 		Defaults  struct {
@@ -29,9 +37,7 @@ func TestPlatformContract(t *testing.T) {
 			ShutdownTimeoutSeconds int    `json:"shutdownTimeoutSeconds"`
 		} `json:"defaults"`
 	}
-	if err := json.Unmarshal(raw, &contract); err != nil {
-		t.Fatal(err)
-	}
+	readContract(t, platformFile, &contract)
 
 	t.Run("defaults", func(t *testing.T) {
 		d, got := contract.Defaults, DefaultConfig("svc")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -19,17 +18,11 @@ var logFieldsFile = filepath.Join("..", "..", "..", "components", "logging", "lo
 // the line, the time parses with the collector's format, and the contract lists nothing the
 // services do not write.
 func TestLogLineFields(t *testing.T) {
-	raw, err := os.ReadFile(logFieldsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var contract struct {
 		TimeKey string                    `json:"timeKey"`
 		Fields  map[string]map[string]any `json:"fields"`
 	}
-	if err := json.Unmarshal(raw, &contract); err != nil {
-		t.Fatal(err)
-	}
+	readContract(t, logFieldsFile, &contract)
 
 	var out bytes.Buffer
 	log := NewLogger(&out, Config{ServiceName: "gateway", Environment: "dev"})

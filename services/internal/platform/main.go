@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
 // Exit codes of a service: 2 for configuration a person must fix, 1 for anything else.
@@ -25,8 +28,16 @@ type ConfigError struct{ Err error }
 func (e ConfigError) Error() string { return "configuration: " + e.Err.Error() }
 func (e ConfigError) Unwrap() error { return e.Err }
 
-// Main loads the platform config, runs app and returns the process's exit code. Each service's
-// main is one call to it.
+// Exec is a command's whole main: it runs app through Main until SIGTERM (Kubernetes stopping the
+// pod) or an interrupt, and exits the process with Main's code.
+func Exec(service string, app App) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := Main(ctx, service, app, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Main loads the platform config, runs app and returns the process's exit code.
 func Main(ctx context.Context, service string, app App, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, err := LoadConfig(service, getenv)
 	if err != nil {
