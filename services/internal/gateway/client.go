@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"flotilla/services/internal/platform"
+	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
@@ -58,11 +59,13 @@ func Dial(addr string, metrics *platform.Metrics) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// ReachableCheck is a readiness check: the users service answers its gRPC health check as SERVING.
+// ReachableCheck is a readiness check: the users service answers the gRPC health check of
+// UserService, the service the gateway calls, as SERVING.
 func ReachableCheck(conn *grpc.ClientConn) platform.Check {
 	client := healthpb.NewHealthClient(conn)
+	request := &healthpb.HealthCheckRequest{Service: usersv1.UserService_ServiceDesc.ServiceName}
 	return func(ctx context.Context) error {
-		resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		resp, err := client.Check(ctx, request)
 		if err != nil {
 			return fmt.Errorf("users unreachable: %w", err)
 		}

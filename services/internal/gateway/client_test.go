@@ -11,6 +11,8 @@ import (
 	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -63,5 +65,47 @@ func TestRetriesStayWithinTheBudget(t *testing.T) {
 	// Without the budget: 3 attempts per call (900). With it: the calls plus about 50 retries.
 	if attempts > calls+calls/4 {
 		t.Errorf("%d attempts for %d calls: the retries were not throttled", attempts, calls)
+	}
+}
+
+// TestReachableCheckAsksForUserService holds readiness to the health of the service the gateway
+// calls, by name, as a mesh or a probe naming it would ask: a server that is healthy as a whole
+// but does not serve UserService is not enough.
+func TestReachableCheckAsksForUserService(t *testing.T) {
+	tests := []struct {
+		name    string
+		serving map[string]healthpb.HealthCheckResponse_ServingStatus
+		ready   bool
+	}{
+		{"UserService serving", map[string]healthpb.HealthCheckResponse_ServingStatus{usersv1.UserService_ServiceDesc.ServiceName: healthpb.HealthCheckResponse_SERVING}, true},
+		{"only the server as a whole", map[string]healthpb.HealthCheckResponse_ServingStatus{"": healthpb.HealthCheckResponse_SERVING}, false},
+		{"UserService not serving", map[string]healthpb.HealthCheckResponse_ServingStatus{usersv1.UserService_ServiceDesc.ServiceName: healthpb.HealthCheckResponse_NOT_SERVING}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			listener, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			server := grpc.NewServer()
+			h := health.NewServer()
+			h.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+			for service, serving := range tt.serving {
+				h.SetServingStatus(service, serving)
+			}
+			healthpb.RegisterHealthServer(server, h)
+			go server.Serve(listener)
+			defer server.Stop()
+			conn, err := Dial(listener.Addr().String(), platform.NewMetrics())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := ReachableCheck(conn)(ctx); (err == nil) != tt.ready {
+				t.Errorf("ReachableCheck() = %v, want ready %v", err, tt.ready)
+			}
+		})
 	}
 }
