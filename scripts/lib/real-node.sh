@@ -29,6 +29,8 @@ prepare_node_network() {
   need_command nft nftables
   need_command buildah buildah
   need_command gcc gcc
+  # The probe image is busybox; the node starts before scripts/images-local would install it.
+  need_command busybox busybox-static
   [[ -x /usr/lib/cni/bridge ]] || need_command /usr/lib/cni/bridge containernetworking-plugins
   node=$work/node
   node_pids=()
