@@ -21,6 +21,8 @@ node_bridge=cni0
 runtime_host_paths=(/run/containerd /var/lib/kubelet /var/log/containers /var/log/pods)
 
 prepare_node_network() {
+  [[ $(id -u) == 0 ]] || die "the test cluster's real node needs root: it makes a bridge, iptables rules, mounts and cgroups"
+  need_command pkill procps
   need_command containerd containerd
   need_command runc runc
   need_command iptables iptables
