@@ -14,7 +14,7 @@ import { serviceSchema } from "../../config/schema";
 import { eventually, requiredEnv } from "./env";
 import { get, items, ready } from "./kube";
 import { underLoad } from "./load";
-import { type Check, kubectl, kubectlAsync, probeFromNamespace, probeFromPod } from "./probes";
+import { type Check, kubectl, kubectlApply, kubectlAsync, probeFromNamespace, probeFromPod } from "./probes";
 
 const namespace = "flotilla";
 const node = requiredEnv("FLOTILLA_E2E_NODE");
@@ -281,5 +281,44 @@ describe("rollouts and a lost pod under a bounded load", () => {
     );
     expect(unready).toBeLessThan(drain);
     expect(result.failedReads, result.failures.join("; ")).toBe(0);
+  });
+});
+
+describe("the logs' setup Job on the real node", () => {
+  it("fails with the error it is written to give while Elasticsearch runs nowhere (its pods are kwok's)", async () => {
+    // The stack's own Job runs on kwok's node (logging.scheduling): here its pod template, as the
+    // Job has it, runs on the real node under the same policies, with a short deadline.
+    const job = items("-n", "logging", "jobs")[0];
+    expect(job, "the setup Job").toBeDefined();
+    const template = job.spec.template;
+    // Not the Job's controller labels, or the Job would count this pod as its own.
+    const labels = Object.fromEntries(
+      Object.entries(template.metadata.labels as Record<string, string>).filter(([key]) => key.startsWith("app.kubernetes.io/")),
+    );
+    const { nodeSelector: _nodeSelector, tolerations: _tolerations, ...spec } = template.spec;
+    const container = spec.containers[0];
+    const env = [...container.env.filter((e: any) => e.name !== "DEADLINE"), { name: "DEADLINE", value: "8s" }];
+    const name = `logsetup-real-${Date.now().toString(36)}`;
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "logging", labels },
+      spec: { ...spec, restartPolicy: "Never", containers: [{ ...container, env }] },
+    };
+    await kubectlApply(pod);
+    try {
+      const finished = await eventually(`pod ${name} to finish`, 90, async () => {
+        const status = get("-n", "logging", "pod", name)?.status;
+        return status?.phase === "Failed" || status?.phase === "Succeeded" ? status : undefined;
+      });
+      const logs = kubectl("logs", "-n", "logging", name);
+      expect(finished.phase, logs).toBe("Failed");
+      expect(get("-n", "logging", "pod", name)?.spec.nodeName).toBe(node);
+      expect(finished.containerStatuses[0].state.terminated.exitCode).toBe(1);
+      expect(logs).toMatch(/not applied before the deadline/);
+      figure(`logsetup on the real node, Elasticsearch absent: exit 1, "${/not applied before the deadline[^"]*/.exec(logs)?.[0].slice(0, 140)}"`);
+    } finally {
+      kubectl("delete", "pod", "-n", "logging", name, "--wait=false");
+    }
   });
 });

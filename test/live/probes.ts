@@ -67,6 +67,14 @@ function parse(logs: string, checks: readonly Check[]): Outcomes {
   return outcomes;
 }
 
+/** `kubectl apply` of one object. */
+export async function kubectlApply(object: object): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("kubectl", ["apply", "-f", "-"], (error) => (error ? reject(error) : resolve()));
+    child.stdin?.end(JSON.stringify(object));
+  });
+}
+
 /** The checks, from an ephemeral container in `pod`: with that pod's address and NetworkPolicy. */
 export async function probeFromPod(namespace: string, pod: string, name: string, checks: readonly Check[]): Promise<Outcomes> {
   kubectl(
@@ -114,7 +122,7 @@ export async function probeFromNamespace(namespace: string, name: string, checks
       ],
     },
   };
-  execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(pod), stdio: ["pipe", "ignore", "pipe"] });
+  await kubectlApply(pod);
   try {
     await eventually(`probe pod ${namespace}/${name} to finish`, 90, async () => {
       const phase = get("-n", namespace, "pod", name)?.status.phase;
