@@ -58,6 +58,27 @@ describe("the consumer's greeter", () => {
   });
 });
 
+describe("the consumer's frontend", () => {
+  it("is the greeter's one caller, both selected by their own part-of", async () => {
+    const { deployGreeter } = await import("./greeter.js");
+    deployGreeter({
+      image: "registry.example/greeter@sha256:" + "1".repeat(64),
+      namespace: "greetings-with-frontend",
+      replicas: 1,
+      greeting: "hi",
+      frontendImage: "registry.example/frontend@sha256:" + "2".repeat(64),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const policy = (name: string) =>
+      registered.find(
+        (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name === name && r.inputs.metadata.namespace === "greetings-with-frontend",
+      )?.inputs.spec;
+    const greetings = (name: string) => ({ matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "greetings" } });
+    expect(policy("greeter")?.ingress[0].from).toEqual([{ podSelector: greetings("frontend") }]);
+    expect(policy("frontend")?.egress[1].to).toEqual([{ podSelector: greetings("greeter") }]);
+  });
+});
+
 describe("the package's peer dependencies", () => {
   it("resolve to the consumer's own single copy of @pulumi/pulumi and @pulumi/kubernetes", () => {
     const fromStack = (pkg: string) => require.resolve(pkg, { paths: [require.resolve("@flotilla/stack")] });

@@ -10,6 +10,8 @@ consumer() {
   install_provider_for "$project"
   pulumi stack init e2e >/dev/null
   pulumi config set --stack e2e image "$users_image"
+  # Its frontend, the greeter's one caller: the gateway's image, whose upstream the greeter is.
+  pulumi config set --stack e2e frontendImage "$gateway_image"
   pulumi config set --stack e2e apiToken "$token" --secret
 
   local status=0

@@ -50,6 +50,22 @@ describe.runIf(phase === "deployed")("the consumer's stack, deployed", () => {
   });
 });
 
+describe.runIf(phase === "deployed")("the consumer's frontend, on the real node", () => {
+  it("reaches the greeter through the policies of a non-default part-of, and answers from it", async () => {
+    // Its readiness asks the greeter's health: it is Ready only if its egress and the greeter's
+    // ingress, selected by app.kubernetes.io/part-of=greetings, let the call through.
+    const pods = await eventually("a ready frontend pod", 60, async () => {
+      const found = items("pods", "-n", "greetings", "-l", "app.kubernetes.io/name=frontend").filter(ready);
+      return found.length === 1 ? found : undefined;
+    });
+    expect(pods[0].spec.nodeName).toBe(requiredEnv("FLOTILLA_E2E_NODE"));
+    expect(pods[0].metadata.labels["app.kubernetes.io/part-of"]).toBe("greetings");
+    const response = await fetch(`http://${pods[0].status.podIP}:8080/v1/users/1`, { signal: AbortSignal.timeout(5000) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: "1" });
+  });
+});
+
 describe.runIf(phase === "destroyed")("the consumer's stack, destroyed", () => {
   it("leaves nothing of it", async () => {
     await eventually("namespace greetings to be deleted", 90, async () => (get("namespace", "greetings") === undefined ? true : undefined));
