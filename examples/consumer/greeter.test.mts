@@ -25,6 +25,13 @@ beforeAll(async () => {
   );
 });
 
+/** The consumer deployed under the mocks with `settings` over a greeter's, once its resources are registered. */
+async function deployed(settings: Record<string, unknown>): Promise<void> {
+  const { deployGreeter } = await import("./greeter.js");
+  deployGreeter({ image: "registry.example/greeter@sha256:" + "1".repeat(64), namespace: "greetings", replicas: 2, greeting: "hi", ...settings });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 describe("the consumer's greeter", () => {
   it("importing the package registers nothing", async () => {
     await import("@flotilla/stack");
@@ -32,15 +39,7 @@ describe("the consumer's greeter", () => {
   });
 
   it("deploys a restricted namespace and one service with its disruption budget and its secret", async () => {
-    const { deployGreeter } = await import("./greeter.js");
-    deployGreeter({
-      image: "registry.example/greeter@sha256:" + "1".repeat(64),
-      namespace: "greetings",
-      replicas: 2,
-      greeting: "hi",
-      apiToken: pulumi.secret("t0k"),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await deployed({ apiToken: pulumi.secret("t0k") });
     const types = registered.map((r) => r.type);
     expect(types).toEqual(
       expect.arrayContaining([
@@ -60,15 +59,7 @@ describe("the consumer's greeter", () => {
 
 describe("the consumer's frontend", () => {
   it("is the greeter's one caller, both selected by their own part-of", async () => {
-    const { deployGreeter } = await import("./greeter.js");
-    deployGreeter({
-      image: "registry.example/greeter@sha256:" + "1".repeat(64),
-      namespace: "greetings-with-frontend",
-      replicas: 1,
-      greeting: "hi",
-      frontendImage: "registry.example/frontend@sha256:" + "2".repeat(64),
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await deployed({ namespace: "greetings-with-frontend", replicas: 1, frontendImage: "registry.example/frontend@sha256:" + "2".repeat(64) });
     const policy = (name: string) =>
       registered.find(
         (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name === name && r.inputs.metadata.namespace === "greetings-with-frontend",

@@ -1,5 +1,6 @@
 /** kubectl against the cluster a script started (KUBECONFIG in the environment), parsed as JSON. */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { requiredEnv } from "./env";
 
 requiredEnv("KUBECONFIG");
@@ -23,3 +24,26 @@ export const items = (...args: string[]): any[] => get<{ items: any[] }>(...args
 
 /** Whether a pod's Ready condition is True. */
 export const ready = (pod: any): boolean => pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false;
+
+/** `kubectl ARGS`, its output. */
+export function kubectl(...args: string[]): string {
+  return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * kubectl without blocking the event loop: what a test does while a load runs in the same process
+ * must use this, or the load stops for as long as kubectl takes (a `rollout status` of seconds).
+ */
+export async function kubectlAsync(...args: string[]): Promise<string> {
+  return (await execFileAsync("kubectl", args, { encoding: "utf8", maxBuffer: 64 * 2 ** 20 })).stdout;
+}
+
+/** `kubectl apply` of one object. */
+export async function kubectlApply(object: object): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("kubectl", ["apply", "-f", "-"], (error) => (error ? reject(error) : resolve()));
+    child.stdin?.end(JSON.stringify(object));
+  });
+}

@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { serviceSchema } from "../../config/schema";
 import { eventually, requiredEnv } from "./env";
-import { get, items, ready } from "./kube";
+import { get, items, kubectl, kubectlApply, kubectlAsync, ready } from "./kube";
 import { underLoad } from "./load";
-import { type Check, kubectl, kubectlApply, kubectlAsync, probeFromNamespace, probeFromPod } from "./probes";
+import { type Check, probeFromNamespace, probeFromPod } from "./probes";
 
 const namespace = "flotilla";
 const node = requiredEnv("FLOTILLA_E2E_NODE");

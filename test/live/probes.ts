@@ -4,10 +4,8 @@
  * shares its network and so its NetworkPolicy, or from a pod of its own in another namespace.
  * Every check of one source runs at once in one container; each prints one line of outcome.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { promisify } from "node:util";
 import { eventually, requiredEnv } from "./env";
-import { get } from "./kube";
+import { get, kubectl, kubectlApply } from "./kube";
 
 const probeImage = () => requiredEnv("FLOTILLA_E2E_PROBE_IMAGE");
 
@@ -19,20 +17,6 @@ export type Check =
 
 /** What each check gave: "open" or "closed" (connect, resolve), or the body (get; "closed" on failure). */
 export type Outcomes = Record<string, string>;
-
-export function kubectl(...args: string[]): string {
-  return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-const execFileAsync = promisify(execFile);
-
-/**
- * kubectl without blocking the event loop: what a test does while a load runs in the same process
- * must use this, or the load stops for as long as kubectl takes (a `rollout status` of seconds).
- */
-export async function kubectlAsync(...args: string[]): Promise<string> {
-  return (await execFileAsync("kubectl", args, { encoding: "utf8", maxBuffer: 64 * 2 ** 20 })).stdout;
-}
 
 /** A shell script for busybox that runs every check at once and prints `<id> <outcome>` lines. */
 function script(checks: readonly Check[]): string {
@@ -65,14 +49,6 @@ function parse(logs: string, checks: readonly Check[]): Outcomes {
     throw new Error(`the probe printed no outcome for ${missing.join(", ")}; it printed:\n${logs}`);
   }
   return outcomes;
-}
-
-/** `kubectl apply` of one object. */
-export async function kubectlApply(object: object): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile("kubectl", ["apply", "-f", "-"], (error) => (error ? reject(error) : resolve()));
-    child.stdin?.end(JSON.stringify(object));
-  });
 }
 
 /** The checks, from an ephemeral container in `pod`: with that pod's address and NetworkPolicy. */
