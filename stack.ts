@@ -15,15 +15,13 @@ import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ReferencedCluster } from "./components/cluster/referencedCluster";
 import { ServiceImage } from "./components/image/serviceImage";
 import { charts, chartPackagePath, type ChartSource } from "./components/charts/charts";
-import { Logging } from "./components/logging/logging";
-import { monitoringDefaults } from "./components/monitoring/defaults";
-import { Monitoring } from "./components/monitoring/monitoring";
-import { ServiceMonitoring } from "./components/monitoring/serviceMonitoring";
 import { AppNamespace } from "./components/namespace/appNamespace";
 import { Registry } from "./components/registry/registry";
 import { ConfigError } from "./config/errors";
 import { configNamespace, type LoadedConfig } from "./config/load";
 import { buildSchema, type ServiceConfig, type StackConfig } from "./config/schema";
+import { features } from "./features";
+import { type AnyFeature, type FeatureContext, servicePathsOf, sliceOf } from "./features/feature";
 
 export interface StackOutputs {
   readonly namespace: pulumi.Output<string>;
@@ -35,52 +33,31 @@ export interface StackOutputs {
   readonly clusterName?: pulumi.Output<string>;
   readonly storageClass?: pulumi.Output<string>;
   readonly architecture?: string;
-  /** Where Elasticsearch and Kibana are, for `kubectl port-forward`; absent when logging is off. */
-  readonly logging?: { namespace: pulumi.Output<string>; elasticsearchService: pulumi.Output<string>; kibanaService?: pulumi.Output<string> };
-  /** Where Prometheus and Grafana are, for `kubectl port-forward`; absent when monitoring is off. */
-  readonly monitoring?: { namespace: pulumi.Output<string>; prometheusService: pulumi.Output<string>; grafanaService: pulumi.Output<string> };
+  /**
+   * Each enabled feature's outputs under its key (`monitoring`: prometheusService, grafanaService;
+   * `logging`: elasticsearchService, kibanaService), for `kubectl port-forward`.
+   */
+  readonly [feature: string]: unknown;
 }
 
 /**
  * Registers the whole stack. `projectDir` anchors the services' build contexts, so the program
- * builds the same images whatever directory it is started from.
+ * builds the same images whatever directory it is started from. `list` is the stack's features.
  */
-export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projectDir: string): StackOutputs {
-  checkSources(config, projectDir);
+export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projectDir: string, list: readonly AnyFeature[] = features): StackOutputs {
+  checkSources(config, projectDir, list);
   const stack = pulumi.getStack();
   const protect = protectedIn(config);
   const cluster = createCluster(config, secrets.kubeconfig, protect);
   const kubernetes = { provider: cluster.provider };
   const platform = imagesPlatform(config, cluster);
+  const enabled = list.filter((feature) => feature.enabled(sliceOf(config, feature)));
 
   const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
-  const chartSource = chartSourceOf(config, projectDir);
-  const monitoring = config.monitoring.enabled
-    ? new Monitoring(
-        "monitoring",
-        {
-          chartSource,
-          grafanaAdminPassword: secrets.grafanaAdminPassword as pulumi.Output<string>,
-          scrapeInterval: config.monitoring.scrapeInterval,
-          retention: config.monitoring.retention,
-          storageSize: config.monitoring.storageSize,
-          storageClass: config.monitoring.storageClass,
-          prometheusReplicas: config.monitoring.prometheus.replicas,
-          prometheusResources: config.monitoring.prometheus.resources,
-          alertmanagerReplicas: config.monitoring.alertmanager.replicas,
-          appNamespaces: [config.namespace],
-          scheduling: config.monitoring.scheduling,
-        },
-        kubernetes,
-      )
-    : undefined;
-
-  const serviceNames = Object.keys(config.services);
-  // The logsetup Job's image is built like a service's, from the same Dockerfile.
-  const setupImage = config.logging.enabled ? { image: config.logging.setupImage, build: buildSchema.parse({}) } : undefined;
+  const featureImages = enabled.flatMap((feature) => feature.images?.(sliceOf(config, feature)) ?? []);
   const toBuild = [
-    ...serviceNames.filter((name) => config.services[name]?.image === undefined),
-    ...(setupImage && setupImage.image === undefined ? [logSetupName] : []),
+    ...Object.keys(config.services).filter((name) => config.services[name]?.image === undefined),
+    ...featureImages.filter((image) => image.prebuilt === undefined).map((image) => image.name),
   ];
   const registry = new Registry(`${stack}-images`, {
     type: config.registry.type,
@@ -91,7 +68,26 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
       ? { ecr: config.registry }
       : { server: config.registry.server, username: config.registry.username, password: secrets.registryPassword }),
   });
+  // A feature's images are built like a service's, from the same Dockerfile and its defaults.
+  const imageOf = (name: string) => {
+    const image = featureImages.find((i) => i.name === name);
+    if (image === undefined) {
+      throw new Error(`a feature asked for image ${name}, which no feature declares in images()`);
+    }
+    return new ServiceImage(name, imageArgs(name, { image: image.prebuilt, build: buildSchema.parse({}) }, config, registry, projectDir, platform)).imageRef;
+  };
 
+  const context: FeatureContext = {
+    environment: config.environment,
+    appNamespace: config.namespace,
+    chartSource: chartSourceOf(config, projectDir),
+    secret: (name) => secrets[name] as pulumi.Output<string>,
+    image: imageOf,
+    opts: kubernetes,
+  };
+  const paths = servicePathsOf(list, config);
+
+  const serviceNames = Object.keys(config.services);
   const callersOf = (name: string) => serviceNames.filter((other) => config.services[other]?.calls.includes(name));
   const services = Object.fromEntries(
     Object.entries(config.services).map(([name, service]) => {
@@ -114,69 +110,44 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
           secretEnv: secretEnv[name],
           calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
           callers: service.expose ? "anyone" : callersOf(name),
-          scrapedFrom: monitoring ? monitoringDefaults.namespace : undefined,
+          opsIngressFrom: paths.opsIngressFrom,
+          egress: paths.egress,
           drainSeconds: service.drainSeconds,
           shutdownTimeoutSeconds: service.shutdownTimeoutSeconds,
         },
         kubernetes,
       );
-      if (monitoring) {
-        new ServiceMonitoring(
-          name,
-          {
-            namespace: namespace.name,
-            protocol: service.protocol,
-            scrapeInterval: config.monitoring.scrapeInterval,
-            thresholds: config.monitoring.alerts,
-            availabilityObjectivePercent: service.availabilityObjectivePercent ?? config.monitoring.availabilityObjectivePercent,
-            runbookBaseUrl: config.monitoring.runbookBaseUrl,
-          },
-          // The custom resources need the chart's CRDs, and the Service to select.
-          { ...kubernetes, dependsOn: [monitoring, workload] },
-        );
-      }
-      return [name, { host: workload.serviceName, port: workload.port, image: workload.image }];
+      return [name, { service, workload }] as const;
     }),
   );
 
-  const logging = setupImage
-    ? new Logging(
-        "logging",
-        {
-          environment: config.environment,
-          appNamespaces: [config.namespace],
-          collectorPassword: secrets.loggingCollectorPassword as pulumi.Output<string>,
-          setupImage: new ServiceImage(logSetupName, imageArgs(logSetupName, setupImage, config, registry, projectDir, platform)).imageRef,
-          chartSource,
-          replicas: config.logging.elasticsearch.replicas,
-          storageSize: config.logging.elasticsearch.storageSize,
-          storageClass: config.logging.elasticsearch.storageClass,
-          heap: config.logging.elasticsearch.heap,
-          resources: config.logging.elasticsearch.resources,
-          retentionDays: config.logging.retentionDays,
-          kibana: config.logging.kibana.enabled,
-          validatingWebhook: config.logging.validatingWebhook,
-          scheduling: config.logging.scheduling,
-        },
-        kubernetes,
-      )
-    : undefined;
+  const deployed = enabled.map((feature) => ({ key: feature.key, ...feature.deploy(sliceOf(config, feature), context) }));
+  for (const [name, { service, workload }] of Object.entries(services)) {
+    for (const feature of deployed) {
+      feature.addToService?.({
+        name,
+        namespace: namespace.name,
+        protocol: service.protocol,
+        availabilityObjectivePercent: service.availabilityObjectivePercent,
+        workload,
+      });
+    }
+  }
 
   return {
     namespace: namespace.name,
-    services,
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, { workload }]) => [name, { host: workload.serviceName, port: workload.port, image: workload.image }]),
+    ),
     ...clusterOutputs(cluster),
-    ...(logging ? { logging: { namespace: logging.namespace, elasticsearchService: logging.elasticsearchService, kibanaService: logging.kibanaService } } : {}),
-    ...(monitoring
-      ? { monitoring: { namespace: monitoring.namespace, prometheusService: monitoring.prometheusService, grafanaService: monitoring.grafanaService } }
-      : {}),
+    ...Object.fromEntries(deployed.map((feature) => [feature.key, feature.outputs])),
   };
 }
 
 /** The program: the cluster stack alone (`flotilla:scope: cluster`) or the whole stack. */
-export async function deploy(loaded: LoadedConfig, projectDir: string): Promise<Partial<StackOutputs>> {
+export async function deploy(loaded: LoadedConfig, projectDir: string, list: readonly AnyFeature[] = features): Promise<Partial<StackOutputs>> {
   await checkRegion(loaded.config);
-  return loaded.config.scope === "cluster" ? deployCluster(loaded) : deployStack(loaded, projectDir);
+  return loaded.config.scope === "cluster" ? deployCluster(loaded) : deployStack(loaded, projectDir, list);
 }
 
 /**
@@ -231,7 +202,7 @@ function chartSourceOf(config: StackConfig, projectDir: string): ChartSource {
  * Refuses, before anything is registered, a service whose build context, Dockerfile or main
  * package is missing, so a typo fails the preview instead of half an update.
  */
-export function checkSources(config: StackConfig, projectDir: string): void {
+export function checkSources(config: StackConfig, projectDir: string, list: readonly AnyFeature[] = features): void {
   const problems: string[] = Object.entries(config.services).flatMap(([name, service]) => {
     if (service.image !== undefined) {
       return [];
@@ -249,7 +220,10 @@ export function checkSources(config: StackConfig, projectDir: string): void {
       .map(([at, file, kind]) => `${at}: ${file} is not ${kind}`);
   });
   const building =
-    Object.values(config.services).some((service) => service.image === undefined) || (config.logging.enabled && config.logging.setupImage === undefined);
+    Object.values(config.services).some((service) => service.image === undefined) ||
+    list.some(
+      (feature) => feature.enabled(sliceOf(config, feature)) && (feature.images?.(sliceOf(config, feature)) ?? []).some((i) => i.prebuilt === undefined),
+    );
   const platform = knownPlatform(config);
   if (building && config.images.builder === "classic" && platform !== undefined && platform !== hostPlatform()) {
     problems.push(classicPlatformProblem(platform));
@@ -335,9 +309,6 @@ function createCluster(config: StackConfig, kubeconfig: pulumi.Output<string> | 
   }
   return new ExistingCluster(stack, { kubeconfig, kubeconfigPath: config.cluster.kubeconfigPath, context: config.cluster.context });
 }
-
-/** The Go main package of the logsetup Job (services/cmd/logsetup). */
-const logSetupName = "logsetup";
 
 /** A service's Go main package: `main`, or `./cmd/<name>`. */
 const mainPackage = (name: string, service: Pick<ServiceConfig, "main">) => service.main ?? `./cmd/${name}`;

@@ -6,7 +6,7 @@
  */
 export { addressVariable, envProblems, GoService, type GoServiceArgs, goServiceDefaults, platformEnvNames, serviceEnv } from "./apps/goService";
 export { isCredentialName, isCredentialValue } from "./apps/credentials";
-export { type Callee, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
+export { type Callee, type EgressPeer, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
 export * as podSpec from "./apps/podSpec";
 export { ExistingCluster, type ExistingClusterArgs } from "./cluster/existingCluster";
 export { ReferencedCluster, type ReferencedClusterArgs } from "./cluster/referencedCluster";

@@ -7,28 +7,36 @@
 import type { z } from "zod";
 import { envProblems, portCollisions } from "../components/apps/goService";
 import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
-import { loggingPods } from "../components/logging/pods";
-import { monitoringPods } from "../components/monitoring/pods";
 import type { PodDemand } from "../components/podDemand";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
-import type { stackConfigObject } from "./schema";
+import { type AnyFeature, sliceOf } from "../features/feature";
+import { digestProblem } from "./parts";
+import type { StackKeys } from "./schema";
 
-type Config = z.output<typeof stackConfigObject>;
+/** The stack's own keys, which every contract has whatever its features. */
+type Config = StackKeys;
 type Service = Config["services"][string];
 type Node = { instanceType: string; cpuCores: number; memoryBytes: number };
 
-export function checkCrossReferences(config: Config, ctx: z.RefinementCtx): void {
-  // What one node of the group can hold, for every service's requests: known for EKS node groups.
-  const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
-  for (const [name, service] of Object.entries(config.services)) {
-    checkService(config, name, service, ctx);
-  }
-  if (biggest !== undefined) {
-    checkPodsFitNodes(podDemands(config), biggest, ctx);
-  }
-  checkPlatform(config, ctx);
-  checkAddOns(config, ctx);
-}
+/** The rules across keys of a stack made of `list`: the stack's own, then each feature's. */
+export const crossChecksOf =
+  (list: readonly AnyFeature[]) =>
+  (config: Config, ctx: z.RefinementCtx): void => {
+    for (const [name, service] of Object.entries(config.services)) {
+      checkService(config, name, service, ctx);
+    }
+    for (const feature of list) {
+      feature.check?.(sliceOf(config, feature), config, (path, input, message) =>
+        ctx.addIssue({ code: "custom", path: [feature.key, ...path], input, message }),
+      );
+    }
+    // What one node of the group can hold, for every pod's requests: known for EKS node groups.
+    const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
+    if (biggest !== undefined) {
+      checkPodsFitNodes(podDemands(config, list), biggest, ctx);
+    }
+    checkPlatform(config, ctx);
+  };
 
 /** One service against the others, the nodes, the API server's limits and the environment. */
 function checkService(config: Config, name: string, service: Service, ctx: z.RefinementCtx): void {
@@ -107,57 +115,26 @@ function checkPlatform(config: Config, ctx: z.RefinementCtx): void {
   if (config.scope === "cluster" && config.cluster.type !== "eks") {
     ctx.addIssue({ code: "custom", path: ["scope"], input: "cluster", message: "a cluster stack makes its cluster: set cluster.type eks" });
   }
-}
-
-/** Monitoring and logging: the secrets they need, their images, Elasticsearch's sizes. */
-function checkAddOns(config: Config, ctx: z.RefinementCtx): void {
-  if (config.monitoring.enabled && config.monitoring.grafana.adminPassword === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["monitoring", "grafana", "adminPassword"],
-      input: undefined,
-      message: 'is required while monitoring is enabled: pulumi config set --secret --path monitoring.grafana.adminPassword "$(openssl rand -base64 18)"',
-    });
-  }
-  if (config.logging.enabled && config.logging.collectorPassword === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["logging", "collectorPassword"],
-      input: undefined,
-      message: 'is required while logging is enabled: pulumi config set --secret --path logging.collectorPassword "$(openssl rand -base64 24)"',
-    });
-  }
-  requireDigestInProd(config, config.logging.setupImage, ["logging", "setupImage"], ctx);
-  const heapBytes = (heap: string) => quantityValue(heap.replace(/m$/, "Mi").replace(/g$/, "Gi"));
-  const esMemory = config.logging.elasticsearch.resources.limits.memory;
-  if (
-    /^[0-9]+[mg]$/.test(config.logging.elasticsearch.heap) &&
-    bytesProblem(esMemory) === undefined &&
-    heapBytes(config.logging.elasticsearch.heap) * 2 > quantityValue(esMemory)
-  ) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["logging", "elasticsearch", "heap"],
-      input: config.logging.elasticsearch.heap,
-      message: `must be at most half of resources.limits.memory (${esMemory}); the rest is Lucene's file system cache`,
-    });
-  }
   if (config.cluster.type === "existing" && config.cluster.kubeconfig && config.cluster.kubeconfigPath) {
     ctx.addIssue({ code: "custom", path: ["cluster", "kubeconfig"], input: "<secret>", message: "set kubeconfig or kubeconfigPath, not both" });
   }
 }
 
 /**
- * Every pod the stack makes, as each part declares it: the services here, each feature in its
- * own folder. A feature added to the stack adds its declaration to this list and nothing else.
+ * Every pod the stack makes, as each part declares it: the services here, each enabled feature in
+ * its own folder (features/), its keys taken from its slice.
  */
-function podDemands(config: Config): PodDemand[] {
+function podDemands(config: Config, list: readonly AnyFeature[]): PodDemand[] {
   const services = Object.entries(config.services).map(([name, service]) => ({
     pod: `service ${name}`,
     key: ["services", name, "resources", "requests"],
     requests: service.resources.requests,
   }));
-  return [...services, ...monitoringPods(config.monitoring), ...loggingPods(config.logging)];
+  const featurePods = list.flatMap((feature) => {
+    const slice = sliceOf(config, feature);
+    return feature.enabled(slice) ? feature.pods(slice).map((pod) => ({ ...pod, key: [feature.key, ...pod.key] })) : [];
+  });
+  return [...services, ...featurePods];
 }
 
 /**
@@ -198,10 +175,10 @@ function checkPodsFitNodes(pods: readonly PodDemand[], biggest: Node, ctx: z.Ref
   }
 }
 
-/** Prod deploys prebuilt images by digest only: a tag can move under what was previewed. */
 function requireDigestInProd(config: { environment: string }, image: string | undefined, path: (string | number)[], ctx: z.RefinementCtx): void {
-  if (config.environment === "prod" && image !== undefined && !image.includes("@sha256:")) {
-    ctx.addIssue({ code: "custom", path, input: image, message: "prod deploys images by digest: add @sha256:<digest>" });
+  const problem = digestProblem(config.environment, image);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: "custom", path, input: image, message: problem });
   }
 }
 

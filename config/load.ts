@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { isCredentialName, isCredentialValue } from "../components/apps/credentials";
 import { ConfigError, describeIssues, explainIssue } from "./errors";
-import { secretPaths, stackConfigSchema, type StackConfig } from "./schema";
+import { type Contract, stackContract, type StackConfig } from "./schema";
 
 /** The config namespace: the project's name in Pulumi.yaml. */
 export const configNamespace = "flotilla";
@@ -15,14 +15,14 @@ export const configNamespace = "flotilla";
 /** Validated config; sensitive values are removed from it and handed on only as secret Outputs. */
 export interface LoadedConfig {
   readonly config: StackConfig;
-  /** Every value of `secretPaths` that is set, as a secret Output, by the name `secretPaths` gives it. */
-  readonly secrets: { readonly [name in keyof typeof secretPaths]?: pulumi.Output<string> };
+  /** Every value of the contract's `secretPaths` that is set, as a secret Output, by the name it gives it. */
+  readonly secrets: Readonly<Record<string, pulumi.Output<string> | undefined>>;
   /** Each service's `secretEnv`, its values as secret Outputs; taken out of `config`. */
   readonly secretEnv: Readonly<Record<string, Record<string, pulumi.Output<string>>>>;
 }
 
-/** Reads the running stack's config. */
-export function loadConfig(): LoadedConfig {
+/** Reads the running stack's config, against the stack's contract or, in tests, another. */
+export function loadConfig(contract: Contract = stackContract): LoadedConfig {
   const raw: Record<string, string> = {};
   const secretKeys = new Set<string>();
   const misspelt: string[] = [];
@@ -44,7 +44,7 @@ export function loadConfig(): LoadedConfig {
   if (misspelt.length > 0) {
     throw new ConfigError(misspelt);
   }
-  return parseConfig(raw, secretKeys);
+  return parseConfig(raw, secretKeys, contract);
 }
 
 /** Levenshtein distance, for names a typo away from each other. */
@@ -64,7 +64,8 @@ export function editDistance(a: string, b: string): number {
  * Validates raw config values, as Pulumi hands them over (structured values as JSON text), and
  * separates the secrets. `secretKeys` names the top-level keys that Pulumi holds encrypted.
  */
-export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string> = new Set()): LoadedConfig {
+export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string> = new Set(), contract: Contract = stackContract): LoadedConfig {
+  const { schema, secretPaths } = contract;
   const input: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, text] of Object.entries(raw)) {
@@ -75,11 +76,11 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
       input[key] = text;
     }
   }
-  const result = stackConfigSchema.safeParse(input, { error: explainIssue, reportInput: true });
+  const result = schema.safeParse(input, { error: explainIssue, reportInput: true });
   if (!result.success) {
     // Secrets, and whatever looks like one in plain env, never appear in an error (nor in CI logs).
     const hidden = [...Object.values(secretPaths), ["services", "*", "secretEnv", "*"], ...credentialEnvPaths(input)];
-    problems.push(...describeIssues(result.error.issues, configNamespace, stackConfigSchema, input, hidden));
+    problems.push(...describeIssues(result.error.issues, configNamespace, schema, input, hidden));
   }
   const setPaths = [...Object.values(secretPaths).filter((path) => valueAt(input, path) !== undefined), ...secretEnvPaths(input)];
   for (const path of setPaths.filter((p) => !secretKeys.has(p[0] as string))) {
@@ -88,11 +89,11 @@ export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: R
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
   }
-  return separateSecrets(result.data);
+  return separateSecrets(result.data as StackConfig, secretPaths);
 }
 
 /** Takes every secret out of the validated config and hands it back as a secret Output. */
-function separateSecrets(config: StackConfig): LoadedConfig {
+function separateSecrets(config: StackConfig, secretPaths: Contract["secretPaths"]): LoadedConfig {
   const plain = structuredClone(config);
   const secrets: Record<string, pulumi.Output<string>> = {};
   for (const [name, path] of Object.entries(secretPaths)) {

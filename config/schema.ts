@@ -4,152 +4,18 @@
  * any resource is registered; `flotilla.schema.json` is generated from it for editors.
  */
 import { z } from "zod";
-import type { Resources } from "../components/apps/podSpec";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
 import { eksDefaults, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ecrDefaults } from "../components/registry/defaults";
-import { loggingDefaults } from "../components/logging/defaults";
-import { monitoringDefaults } from "../components/monitoring/defaults";
-import { prometheusDuration, prometheusDurationProblem, prometheusMilliseconds } from "../components/durations";
-import { ruleWindows } from "../components/monitoring/alertRules";
-import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
-import { checkCrossReferences } from "./crossChecks";
+import { type AnyFeature, featureNamespaces, featureSecretPaths, type FeatureShape } from "../features/feature";
+import { features } from "../features";
+import { crossChecksOf } from "./crossChecks";
+import { cidr, dnsLabel, envName, imageReferencePattern, port, resourcesSchema, schedulingSchema } from "./parts";
 
-const dnsLabel = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63 characters");
-const port = z.number().int().min(1024, "an unprivileged port, 1024 to 65535").max(65535);
-/** A string that must pass `problem`, whose answer is the issue's message. */
-const checked = (problem: (text: string) => string | undefined) =>
-  z.string().superRefine((text, ctx) => {
-    const message = problem(text);
-    if (message !== undefined) {
-      ctx.addIssue({ code: "custom", input: text, message });
-    }
-  });
-const cpu = checked(cpuProblem);
-const bytes = checked(bytesProblem);
-const prometheusDurationKey = checked(prometheusDurationProblem);
-/**
- * The scrape interval is also the rules' evaluation interval, and rate() over the shortest window
- * the rules read needs two samples in it; retention must cover the longest window.
- */
-const ruleWindowMs = ruleWindows.map((w) => prometheusMilliseconds(w) as number);
-const scrapeIntervalMaxMs = Math.min(...ruleWindowMs) / 2;
-const retentionMinMs = Math.max(...ruleWindowMs);
-const scrapeInterval = prometheusDurationKey.superRefine((text, ctx) => {
-  const ms = prometheusMilliseconds(text);
-  if (ms !== undefined && (ms <= 0 || ms > scrapeIntervalMaxMs)) {
-    ctx.addIssue({
-      code: "custom",
-      input: text,
-      message: `must be above 0 and at most ${prometheusDuration(scrapeIntervalMaxMs)}: the alerts' shortest window (${prometheusDuration(Math.min(...ruleWindowMs))}) needs two samples`,
-    });
-  }
-});
-const retention = prometheusDurationKey.superRefine((text, ctx) => {
-  const ms = prometheusMilliseconds(text);
-  if (ms !== undefined && ms < retentionMinMs) {
-    ctx.addIssue({
-      code: "custom",
-      input: text,
-      message: `must be at least ${prometheusDuration(retentionMinMs)}: the slowest burn-rate alert reads that far back`,
-    });
-  }
-});
-const cidr = z
-  .string()
-  .regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:[0-9]|[12]\d|3[0-2])$/, "an IPv4 CIDR such as 10.0.0.0/16");
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name in upper case, such as LOG_LEVEL");
-
-/**
- * Namespaces the app's namespace must not be: the cluster's own (labelling them "restricted"
- * with a default-deny policy would break cluster DNS), and those the stack's other parts own.
- */
-export const reservedNamespaces = [
-  "default",
-  "kube-system",
-  "kube-public",
-  "kube-node-lease",
-  monitoringDefaults.namespace,
-  monitoringDefaults.nodeExporterNamespace,
-  loggingDefaults.namespace,
-  loggingDefaults.agentNamespace,
-  loggingDefaults.operatorNamespace,
-] as const;
-
-const resourceList = (defaults: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage: string }) =>
-  z
-    .strictObject({
-      cpu: cpu.default(defaults.cpu).describe("CPU, in cores or millicores."),
-      memory: bytes.default(defaults.memory).describe("Memory, in bytes with a suffix."),
-      ephemeralStorage: bytes.default(defaults.ephemeralStorage).describe("Scratch disk (logs, /tmp), in bytes with a suffix."),
-    })
-    .prefault({});
-
-/** Requests and limits of a container, with the defaults of the component that runs it. */
-export const resourcesSchema = (defaults: Resources) =>
-  z
-    .strictObject({ requests: resourceList(defaults.requests), limits: resourceList(defaults.limits) })
-    .prefault({})
-    .superRefine((resources, ctx) => {
-      for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-        const problem = key === "cpu" ? cpuProblem : bytesProblem;
-        // A malformed quantity has its own issue already; it cannot be compared.
-        if (problem(resources.requests[key]) !== undefined || problem(resources.limits[key]) !== undefined) {
-          continue;
-        }
-        if (quantityValue(resources.requests[key]) > quantityValue(resources.limits[key])) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["requests", key],
-            input: resources.requests[key],
-            message: `must not exceed limits.${key} (${resources.limits[key]})`,
-          });
-        }
-      }
-    });
-
-/** A label key as Kubernetes allows it: an optional DNS-subdomain prefix, then a name. */
-const labelKey = z
-  .string()
-  .regex(
-    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-    "a label key such as kubernetes.io/arch or pool",
-  );
-const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "a label value: at most 63 letters, digits, '-', '_' or '.'");
-
-const tolerationSchema = z
-  .strictObject({
-    key: labelKey.optional().describe("The taint's key; every taint's with `operator: Exists` and no key."),
-    operator: z.enum(["Equal", "Exists"]).default("Equal"),
-    value: labelValue.optional().describe("The taint's value, with `operator: Equal`."),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional().describe("The taint's effect; every effect when unset."),
-    tolerationSeconds: z.number().int().min(0).optional().describe("With `effect: NoExecute`: how long a pod stays once the taint appears."),
-  })
-  .superRefine((t, ctx) => {
-    if (t.operator === "Exists" && t.value !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["value"], input: t.value, message: "must be unset with operator Exists, which matches any value" });
-    }
-    if (t.operator === "Equal" && t.key === undefined) {
-      ctx.addIssue({ code: "custom", path: ["key"], input: t.key, message: "is required with operator Equal" });
-    }
-    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
-      ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], input: t.tolerationSeconds, message: "applies only with effect NoExecute" });
-    }
-  });
-
-/** Which nodes a workload's pods may run on (a dedicated node pool, say). */
-export const schedulingSchema = (what: string) =>
-  z
-    .strictObject({
-      nodeSelector: z.record(labelKey, labelValue).default({}).describe(`Node labels that ${what} need on their node.`),
-      tolerations: z.array(tolerationSchema).default([]).describe(`Taints ${what} tolerate.`),
-    })
-    .prefault({})
-    .describe(`Where ${what} run; any node when unset.`);
+/** The cluster's own namespaces: labelling them "restricted" with a default-deny policy would break cluster DNS. */
+const clusterNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 const autoscalingSchema = z
   .strictObject({
@@ -182,10 +48,6 @@ export const buildSchema = z
       .describe("Extra build arguments, such as base images for an air-gapped registry."),
   })
   .prefault({});
-
-/** An image reference with an optional tag and an optional `@sha256:` digest. */
-export const imageReferencePattern =
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const serviceSchema = z.strictObject({
   main: z
@@ -339,77 +201,6 @@ const externalRegistrySchema = z.strictObject({
   password: z.string().min(1).optional().describe("Must be set as a secret (`pulumi config set --secret --path registry.password`)."),
 });
 
-const monitoringSchema = z
-  .strictObject({
-    enabled: z.boolean().default(true).describe("Deploy Prometheus, Alertmanager and Grafana, and a ServiceMonitor, rules and a dashboard per service."),
-    scrapeInterval: scrapeInterval
-      .default(monitoringDefaults.scrapeInterval)
-      .describe(`How often Prometheus scrapes and evaluates rules: above 0, at most ${prometheusDuration(scrapeIntervalMaxMs)}.`),
-    retention: retention.default(monitoringDefaults.retention).describe(`How long Prometheus keeps samples: at least ${prometheusDuration(retentionMinMs)}.`),
-    storageSize: bytes
-      .optional()
-      .describe(
-        "Persistent volume per Prometheus replica on the cluster's default storage class; an emptyDir bounded by the ephemeral-storage limit when unset.",
-      ),
-    storageClass: z.string().min(1).optional().describe("Storage class of the volumes; the cluster's default when unset."),
-    prometheus: z
-      .strictObject({
-        replicas: z.number().int().min(1).max(5).default(monitoringDefaults.prometheus.replicas).describe("Prometheus replicas, each scraping every target."),
-        resources: resourcesSchema(monitoringDefaults.prometheus.resources),
-      })
-      .prefault({}),
-    alertmanager: z
-      .strictObject({
-        replicas: z
-          .number()
-          .int()
-          .min(1)
-          .max(5)
-          .default(monitoringDefaults.alertmanager.replicas)
-          .describe("Alertmanager replicas; they gossip so each alert is sent once."),
-      })
-      .prefault({}),
-    grafana: z
-      .strictObject({
-        adminPassword: z
-          .string()
-          .min(12, "at least 12 characters")
-          .optional()
-          .describe("Grafana's admin password; must be set as a secret (`pulumi config set --secret --path monitoring.grafana.adminPassword`)."),
-      })
-      .prefault({}),
-    alerts: z
-      .strictObject({
-        errorRatePercent: z
-          .number()
-          .min(0.1)
-          .max(100)
-          .default(monitoringDefaults.thresholds.errorRatePercent)
-          .describe("Percentage of 5xx or failed gRPC calls over 5 minutes that pages."),
-        latencyP99Ms: z
-          .number()
-          .int()
-          .min(1)
-          .max(60000)
-          .default(monitoringDefaults.thresholds.latencyP99Ms)
-          .describe("p99 latency in milliseconds over 5 minutes that pages."),
-      })
-      .prefault({}),
-    availabilityObjectivePercent: z
-      .number()
-      .min(50)
-      .max(99.999)
-      .default(monitoringDefaults.availabilityObjectivePercent)
-      .describe("Default availability objective of every service over 30 days, for the multi-window burn-rate alerts."),
-    runbookBaseUrl: z
-      .string()
-      .min(1)
-      .default(monitoringDefaults.runbookBaseUrl)
-      .describe("Where alerts' runbook links point: this project's docs/runbooks.md as your team reads it, such as its URL in your repository."),
-    scheduling: schedulingSchema("the monitoring pods (node-exporter's too)"),
-  })
-  .prefault({});
-
 const chartsSchema = z
   .strictObject({
     repository: z
@@ -434,56 +225,6 @@ const chartsSchema = z
   .refine((c) => c.repository === undefined || c.directory === undefined, { message: "set repository or directory, not both", path: ["directory"] })
   .describe("Where Helm charts come from; their upstream repositories when unset.");
 
-const loggingSchema = z
-  .strictObject({
-    enabled: z.boolean().default(true).describe("Deploy Elasticsearch and Kibana through ECK, and Fluent Bit on every node shipping the services' logs."),
-    retentionDays: z
-      .number()
-      .int()
-      .min(1)
-      .max(3650)
-      .default(loggingDefaults.retentionDays)
-      .describe("Days a log line is kept before its data stream drops it."),
-    collectorPassword: z
-      .string()
-      .min(16, "at least 16 characters")
-      .optional()
-      .describe("Password of the collector's own Elasticsearch user; must be set as a secret (`pulumi config set --secret --path logging.collectorPassword`)."),
-    setupImage: z
-      .string()
-      .regex(imageReferencePattern, "an image reference such as registry:5000/logsetup@sha256:<64 hex>")
-      .optional()
-      .describe("A prebuilt image of services/cmd/logsetup for the setup Job; built from the services' Dockerfile when unset."),
-    elasticsearch: z
-      .strictObject({
-        replicas: z
-          .number()
-          .int()
-          .min(1)
-          .max(9)
-          .default(loggingDefaults.elasticsearch.replicas)
-          .describe("Elasticsearch nodes; more than one spread over zones."),
-        storageSize: bytes.optional().describe("Persistent volume per node on the cluster's default storage class; an emptyDir when unset."),
-        storageClass: z.string().min(1).optional().describe("Storage class of the volumes; the cluster's default when unset."),
-        heap: z
-          .string()
-          .regex(/^[0-9]+[mg]$/, "a JVM heap size such as 512m or 2g")
-          .default(loggingDefaults.elasticsearch.heap)
-          .describe("JVM heap of each node: at most half its memory limit."),
-        resources: resourcesSchema(loggingDefaults.elasticsearch.resources),
-      })
-      .prefault({}),
-    kibana: z
-      .strictObject({ enabled: z.boolean().default(loggingDefaults.kibana.enabled).describe("Run Kibana, with a data view of the services' logs.") })
-      .prefault({}),
-    validatingWebhook: z
-      .boolean()
-      .default(loggingDefaults.validatingWebhook)
-      .describe("ECK's validating admission webhook; off where the API server cannot reach pods (some private control planes)."),
-    scheduling: schedulingSchema("the logging pods (Fluent Bit's too, which then collects from those nodes only)"),
-  })
-  .prefault({});
-
 const imagesSchema = z
   .strictObject({
     platform: z
@@ -499,15 +240,9 @@ const imagesSchema = z
   })
   .prefault({});
 
-/** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
-export const stackConfigObject = z.strictObject({
+/** The stack's own keys that its rules across keys read (config/crossChecks.ts), whatever its features. */
+const stackKeys = {
   environment: z.enum(["dev", "staging", "prod"]).describe("Which profile this stack is: prod refuses image references without a digest."),
-  namespace: dnsLabel
-    .refine((name) => !(reservedNamespaces as readonly string[]).includes(name), {
-      message: `must not be a namespace the cluster or the stack's monitoring and logging own (${reservedNamespaces.join(", ")})`,
-    })
-    .default("flotilla")
-    .describe("Namespace the services run in."),
   cluster: z.discriminatedUnion("type", [existingClusterSchema, eksClusterSchema, stackReferenceClusterSchema]),
   scope: z
     .enum(["all", "cluster"])
@@ -516,21 +251,60 @@ export const stackConfigObject = z.strictObject({
   registry: z.discriminatedUnion("type", [ecrRegistrySchema, externalRegistrySchema]),
   images: imagesSchema,
   services: z.record(dnsLabel, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
-  monitoring: monitoringSchema,
-  logging: loggingSchema,
-  charts: chartsSchema,
-});
+};
+export type StackKeys = z.output<z.ZodObject<typeof stackKeys>>;
 
-export const stackConfigSchema = stackConfigObject.superRefine(checkCrossReferences);
+/**
+ * The contract of a stack made of `list`: the stack's own keys and each feature's config slice.
+ * The stack's features (features/index.ts) make the contract below; a test may make another.
+ */
+export function contractOf<const List extends readonly AnyFeature[]>(list: List) {
+  const reserved = [...clusterNamespaces, ...featureNamespaces(list).map((n) => n.name)];
+  const slices = Object.fromEntries(list.map((f) => [f.key, f.schema])) as FeatureShape<List>;
+  /** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
+  const object = z.strictObject({
+    environment: stackKeys.environment,
+    namespace: dnsLabel
+      .refine((name) => !reserved.includes(name), {
+        message: `must not be a namespace the cluster or the stack's features own (${reserved.join(", ")})`,
+      })
+      .default("flotilla")
+      .describe("Namespace the services run in."),
+    cluster: stackKeys.cluster,
+    scope: stackKeys.scope,
+    registry: stackKeys.registry,
+    images: stackKeys.images,
+    services: stackKeys.services,
+    ...slices,
+    charts: chartsSchema,
+  });
+  // Every contract has the stack's own keys; zod cannot see that through a generic list.
+  const checks = crossChecksOf(list);
+  /** Key paths whose values must come from Pulumi secrets and are handed on only as secret Outputs. */
+  const secrets: Readonly<Record<string, readonly string[]>> = {
+    registryPassword: ["registry", "password"],
+    kubeconfig: ["cluster", "kubeconfig"],
+    ...featureSecretPaths(list),
+  };
+  return { object, schema: object.superRefine((config, ctx) => checks(config as StackKeys, ctx)), secretPaths: secrets, reservedNamespaces: reserved };
+}
+
+/** The contract of the stack's features, which `pulumi up` validates against. */
+export const stackContract = contractOf(features);
+const contract = stackContract;
+export const stackConfigObject = contract.object;
+export const stackConfigSchema = contract.schema;
+/** Namespaces the app's namespace must not be: the cluster's own, and those the features own. */
+export const reservedNamespaces: readonly string[] = contract.reservedNamespaces;
+/** Key paths whose values must come from Pulumi secrets and are handed on only as secret Outputs. */
+export const secretPaths = contract.secretPaths;
+
+/** What reading a config needs of a contract: its schema and its secrets. */
+export interface Contract {
+  readonly schema: z.ZodType;
+  readonly secretPaths: Readonly<Record<string, readonly string[]>>;
+}
 
 /** The validated configuration, with every default filled in. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ServiceConfig = z.output<typeof serviceSchema>;
-
-/** Key paths whose values must come from Pulumi secrets and are handed on only as secret Outputs. */
-export const secretPaths = {
-  registryPassword: ["registry", "password"],
-  kubeconfig: ["cluster", "kubeconfig"],
-  grafanaAdminPassword: ["monitoring", "grafana", "adminPassword"],
-  loggingCollectorPassword: ["logging", "collectorPassword"],
-} as const;

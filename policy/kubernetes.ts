@@ -4,12 +4,12 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { isCredentialName, isCredentialValue } from "../components/apps/credentials";
-import { loggingDefaults } from "../components/logging/defaults";
-import { monitoringDefaults } from "../components/monitoring/defaults";
+import { features } from "../features";
+import { privilegedNamespacesOf } from "../features/feature";
 import { containersOf, flotillaPodSpecOf, metadataOf, podSpecOf, stackOf, type PodSpec } from "./workloads";
 
-/** Namespaces allowed host access: the node agents' (node-exporter, Fluent Bit), apart from everything else. */
-export const privilegedNamespaces: readonly string[] = [monitoringDefaults.nodeExporterNamespace, loggingDefaults.agentNamespace];
+/** Namespaces allowed host access, as the features declare them: the node agents' (node-exporter, Fluent Bit), apart from everything else. */
+export const privilegedNamespaces: readonly string[] = privilegedNamespacesOf(features);
 
 const enforceLabel = "pod-security.kubernetes.io/enforce";
 
@@ -53,7 +53,8 @@ export function restrictedProblems(pod: PodSpec): string[] {
   return problems;
 }
 
-export const podSecurityRestricted: StackValidationPolicy = {
+/** "restricted" for every pod outside `privileged`, the namespaces the features declare privileged. */
+export const podSecurityRestrictedExcept = (privileged: readonly string[]): StackValidationPolicy => ({
   name: "pod-security-restricted",
   description: "Pods meet the Pod Security Standard 'restricted', except in the node agents' namespaces.",
   enforcementLevel: "mandatory",
@@ -61,7 +62,7 @@ export const podSecurityRestricted: StackValidationPolicy = {
     for (const resource of args.resources) {
       const pod = podSpecOf(resource.type, resource.props);
       const namespace = metadataOf(resource.props).namespace;
-      if (pod === undefined || (namespace !== undefined && privilegedNamespaces.includes(namespace))) {
+      if (pod === undefined || (namespace !== undefined && privileged.includes(namespace))) {
         continue;
       }
       for (const problem of restrictedProblems(pod)) {
@@ -69,9 +70,11 @@ export const podSecurityRestricted: StackValidationPolicy = {
       }
     }
   },
-};
+});
+export const podSecurityRestricted = podSecurityRestrictedExcept(privilegedNamespaces);
 
-export const namespacePodSecurity: ResourceValidationPolicy = {
+/** Every namespace labelled with a level, "privileged" only for those in `privileged`. */
+export const namespacePodSecurityExcept = (privileged: readonly string[]): ResourceValidationPolicy => ({
   name: "namespace-pod-security",
   description: "Every namespace enforces a Pod Security level; only the node agents' namespaces are privileged.",
   enforcementLevel: "mandatory",
@@ -83,11 +86,12 @@ export const namespacePodSecurity: ResourceValidationPolicy = {
     const level = labels[enforceLabel];
     if (level === undefined) {
       reportViolation(`namespace ${name} enforces no Pod Security level (label ${enforceLabel})`);
-    } else if (level === "privileged" && !privilegedNamespaces.includes(name ?? "")) {
-      reportViolation(`namespace ${name} is privileged; only ${privilegedNamespaces.join(" and ")} may be`);
+    } else if (level === "privileged" && !privileged.includes(name ?? "")) {
+      reportViolation(`namespace ${name} is privileged; only ${privileged.join(" and ")} may be`);
     }
   },
-};
+});
+export const namespacePodSecurity = namespacePodSecurityExcept(privilegedNamespaces);
 
 export const readOnlyRootFilesystem: ResourceValidationPolicy = {
   name: "read-only-root-filesystem",

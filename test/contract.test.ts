@@ -18,7 +18,7 @@ const refused: [string, Change, RegExp][] = [
   [
     "the cluster's own namespace",
     (c) => (c["flotilla:namespace"] = "kube-system"),
-    /flotilla:namespace: must not be a namespace the cluster or the stack's monitoring and logging own/,
+    /flotilla:namespace: must not be a namespace the cluster or the stack's features own/,
   ],
   ["the default namespace", (c) => (c["flotilla:namespace"] = "default"), /flotilla:namespace: must not be a namespace .*default, kube-system/],
   ["the monitoring namespace", (c) => (c["flotilla:namespace"] = "monitoring"), /flotilla:namespace: must not be/],

@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../config/load";
+import { contractOf } from "../config/schema";
+import type { AnyFeature } from "../features/feature";
 import { deploy, type StackOutputs } from "../stack";
 
 export const projectDir = path.resolve(__dirname, "..");
@@ -68,7 +70,7 @@ export const fakeDigest = (name: string) => `sha256:${Buffer.from(name).toString
  * Runs the program with `config` (keys without the `flotilla:` prefix are given it) and returns
  * what it registered. `secretKeys` are the full keys Pulumi would hold encrypted.
  */
-export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
+export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = [], list?: readonly AnyFeature[]): Promise<ProgramRun> {
   const resources: Registered[] = [];
   lastRegistered = resources;
   await pulumi.runtime.setMocks(
@@ -141,7 +143,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `flotilla:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
   );
   pulumi.runtime.setAllConfig(raw, secretKeys);
-  const outputs = await deploy(loadConfig(), projectDir);
+  const outputs = list === undefined ? await deploy(loadConfig(), projectDir) : await deploy(loadConfig(contractOf(list)), projectDir, list);
   const { values, secretOutputs } = await resolveOutputs(outputs);
   await (runtimeSettings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return {

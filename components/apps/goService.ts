@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isCredentialName, isCredentialValue } from "./credentials";
 import platform from "./platform.json";
-import { type Callee, serviceNetworkPolicy } from "./networkPolicy";
+import { type Callee, type EgressPeer, serviceNetworkPolicy } from "./networkPolicy";
 import { podScheduling, type Scheduling } from "./scheduling";
 import {
   defaultPartOf,
@@ -106,10 +106,16 @@ export interface GoServiceArgs {
    */
   readonly callers?: readonly string[] | "anyone";
   /**
-   * Namespace whose pods (Prometheus) may scrape the operations port.
+   * Namespaces whose pods (Prometheus') may reach the operations port.
    * @default none: the operations port is closed to other pods
    */
-  readonly scrapedFrom?: string;
+  readonly opsIngressFrom?: readonly string[];
+  /**
+   * Destinations outside the namespace the pods may reach besides DNS and `calls`, such as a
+   * trace collector.
+   * @default none
+   */
+  readonly egress?: readonly EgressPeer[];
   /**
    * Seconds a terminating pod keeps serving (a preStop sleep) while it leaves the Service's
    * endpoints, so no new request reaches a stopping process.
@@ -301,8 +307,9 @@ export class GoService extends pulumi.ComponentResource {
           port,
           callers: args.callers ?? [],
           opsPort,
-          scrapedFrom: args.scrapedFrom,
+          opsIngressFrom: args.opsIngressFrom,
           callees: calls,
+          egress: args.egress,
         }),
       },
       child,

@@ -21,12 +21,23 @@ export interface ServiceTraffic {
   readonly port: number;
   /** Services allowed to call the public port; `"anyone"` when the service is exposed. */
   readonly callers: readonly string[] | "anyone";
-  /** The operations port, reachable from `scrapedFrom` (Prometheus' namespace) when set. */
+  /** The operations port, reachable from the namespaces `opsIngressFrom` (Prometheus'). */
   readonly opsPort: number;
-  readonly scrapedFrom?: string;
+  readonly opsIngressFrom?: readonly string[];
   /** Services this one calls, in the same namespace. */
   readonly callees: readonly Callee[];
+  /** Other destinations outside the namespace, such as a trace collector. */
+  readonly egress?: readonly EgressPeer[];
 }
+
+/** Pods of another namespace (all of them when `podLabels` is unset) that a service may reach on a TCP port. */
+export interface EgressPeer {
+  readonly namespace: string;
+  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly port: number;
+}
+
+const inNamespace = (namespace: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } });
 
 /** Cluster DNS, which every pod needs to find the services it calls. */
 export const dnsEgress = {
@@ -46,22 +57,20 @@ export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec
   const callers =
     traffic.callers === "anyone" ? {} : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller, traffic.partOf) } })) };
   const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: [{ protocol: "TCP", port: traffic.port }] }] : [];
-  const scrapeIngress = traffic.scrapedFrom
-    ? [
-        {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": traffic.scrapedFrom } } }],
-          ports: [{ protocol: "TCP", port: traffic.opsPort }],
-        },
-      ]
-    : [];
+  const opsFrom = traffic.opsIngressFrom ?? [];
+  const scrapeIngress = opsFrom.length > 0 ? [{ from: opsFrom.map(inNamespace), ports: [{ protocol: "TCP", port: traffic.opsPort }] }] : [];
   const calleeEgress = traffic.callees.map((callee) => ({
     to: [{ podSelector: { matchLabels: selectorLabels(callee.name, traffic.partOf) } }],
     ports: [{ protocol: "TCP", port: callee.port }],
+  }));
+  const otherEgress = (traffic.egress ?? []).map((peer) => ({
+    to: [{ ...inNamespace(peer.namespace), ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}) }],
+    ports: [{ protocol: "TCP", port: peer.port }],
   }));
   return {
     podSelector: { matchLabels: traffic.podSelector },
     policyTypes: ["Ingress", "Egress"],
     ingress: [...publicIngress, ...scrapeIngress],
-    egress: [dnsEgress, ...calleeEgress],
+    egress: [dnsEgress, ...calleeEgress, ...otherEgress],
   };
 }

@@ -9,6 +9,8 @@ export const loggingDefaults = {
   agentNamespace: "logging-agent",
   /** The ECK operator. */
   operatorNamespace: "elastic-system",
+  /** Pod Security levels: Fluent Bit reads the nodes' log files through hostPath, which only "privileged" admits. */
+  podSecurity: { namespace: "restricted", agentNamespace: "privileged", operatorNamespace: "restricted" },
   /** Elasticsearch and Kibana version that ECK runs. */
   stackVersion: "9.5.0",
   retentionDays: 3,

@@ -117,11 +117,10 @@ export class Logging extends pulumi.ComponentResource {
     const namespace = (suffix: string, namespaceName: string, podSecurity: "restricted" | "privileged", defaultDeny: boolean) =>
       new AppNamespace(`${name}-${suffix}`, { namespaceName, podSecurity, defaultDeny, labels: standardLabels(namespaceName, "logging") }, child);
     // The operator's chart brings its own (optional) policies; its namespace is not closed here.
-    const operatorNamespace = namespace("operator-namespace", loggingDefaults.operatorNamespace, "restricted", false);
+    const operatorNamespace = namespace("operator-namespace", loggingDefaults.operatorNamespace, loggingDefaults.podSecurity.operatorNamespace, false);
     // "restricted", and closed by default: the policies below open what the pipeline needs.
-    const logsNamespace = namespace("namespace", loggingDefaults.namespace, "restricted", true);
-    // Fluent Bit reads /var/log through hostPath, which only "privileged" admits.
-    const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, "privileged", false);
+    const logsNamespace = namespace("namespace", loggingDefaults.namespace, loggingDefaults.podSecurity.namespace, true);
+    const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, loggingDefaults.podSecurity.agentNamespace, false);
 
     const operator = new k8s.helm.v4.Chart(
       `${name}-eck-operator`,

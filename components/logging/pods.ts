@@ -1,7 +1,7 @@
 import { podRequests, type PodDemand } from "../podDemand";
 import { loggingDefaults } from "./defaults";
 
-/** The pods logging runs, with what each requests (see `PodDemand`). */
+/** The pods logging runs, with what each requests (see `PodDemand`); keys inside its config slice. */
 export function loggingPods(logging: {
   readonly enabled: boolean;
   readonly elasticsearch: { readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string } } };
@@ -17,10 +17,10 @@ export function loggingPods(logging: {
     fixed: true,
   });
   return [
-    { pod: "Elasticsearch", key: ["logging", "elasticsearch", "resources", "requests"], requests: podRequests(logging.elasticsearch.resources.requests) },
-    ...(logging.kibana.enabled ? [fixed("Kibana", ["logging", "kibana", "enabled"], loggingDefaults.kibana.resources.requests)] : []),
-    fixed("the ECK operator", ["logging", "enabled"], loggingDefaults.operator.resources.requests),
-    fixed("the logs' setup Job", ["logging", "enabled"], loggingDefaults.setupJob.resources.requests),
-    { ...fixed("Fluent Bit", ["logging", "enabled"], loggingDefaults.collector.resources.requests), everyNode: true },
+    { pod: "Elasticsearch", key: ["elasticsearch", "resources", "requests"], requests: podRequests(logging.elasticsearch.resources.requests) },
+    ...(logging.kibana.enabled ? [fixed("Kibana", ["kibana", "enabled"], loggingDefaults.kibana.resources.requests)] : []),
+    fixed("the ECK operator", ["enabled"], loggingDefaults.operator.resources.requests),
+    fixed("the logs' setup Job", ["enabled"], loggingDefaults.setupJob.resources.requests),
+    { ...fixed("Fluent Bit", ["enabled"], loggingDefaults.collector.resources.requests), everyNode: true },
   ];
 }

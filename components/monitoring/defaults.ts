@@ -6,6 +6,8 @@ export const monitoringDefaults = {
   namespace: "monitoring",
   /** node-exporter reads the host's /proc, /sys and network: a namespace that allows it, apart. */
   nodeExporterNamespace: "monitoring-node",
+  /** Pod Security levels: node-exporter's namespace is the only one that admits host access. */
+  podSecurity: { namespace: "restricted", nodeExporterNamespace: "privileged" },
   scrapeInterval: "30s",
   retention: "15d",
   thresholds: { errorRatePercent: 5, latencyP99Ms: 500 },

@@ -103,8 +103,8 @@ export class Monitoring extends pulumi.ComponentResource {
     // service's operations port, which each service's own policy already restricts.
     const monitoringNamespace = (suffix: string, namespaceName: string, podSecurity: "restricted" | "privileged") =>
       new AppNamespace(`${name}-${suffix}`, { namespaceName, podSecurity, defaultDeny: false, labels: standardLabels(namespaceName, "monitoring") }, child);
-    const namespace = monitoringNamespace("namespace", namespaceName, "restricted");
-    const nodeNamespace = monitoringNamespace("node-namespace", nodeNamespaceName, "privileged");
+    const namespace = monitoringNamespace("namespace", namespaceName, monitoringDefaults.podSecurity.namespace);
+    const nodeNamespace = monitoringNamespace("node-namespace", nodeNamespaceName, monitoringDefaults.podSecurity.nodeExporterNamespace);
 
     const grafanaAdmin = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,

@@ -3,7 +3,7 @@ import { monitoringDefaults } from "./defaults";
 
 const support = monitoringDefaults.support;
 
-/** The pods monitoring runs, with what each requests (see `PodDemand`). */
+/** The pods monitoring runs, with what each requests (see `PodDemand`); keys inside its config slice. */
 export function monitoringPods(monitoring: {
   readonly enabled: boolean;
   readonly prometheus: { readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string } } };
@@ -13,14 +13,14 @@ export function monitoringPods(monitoring: {
   }
   const fixed = (pod: string, ...containers: { cpu: string; memory: string }[]): PodDemand => ({
     pod,
-    key: ["monitoring", "enabled"],
+    key: ["enabled"],
     requests: podRequests(...containers),
     fixed: true,
   });
   return [
     {
       pod: "Prometheus (with its config reloader)",
-      key: ["monitoring", "prometheus", "resources", "requests"],
+      key: ["prometheus", "resources", "requests"],
       requests: podRequests(monitoring.prometheus.resources.requests, support.configReloader.requests),
     },
     fixed("Alertmanager", support.alertmanager.requests, support.configReloader.requests),

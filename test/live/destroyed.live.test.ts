@@ -1,16 +1,22 @@
-/** After `pulumi destroy` (scripts/e2e): nothing of the stack is left, CRDs included. */
+/** After `pulumi destroy` (scripts/e2e): nothing of the stack is left, as each feature declares its teardown. */
 import { describe, expect, it } from "vitest";
+import { features } from "../../features";
+import { featureNamespaces } from "../../features/feature";
 import { eventually, requiredEnv } from "./env";
 import { get, items } from "./kube";
 
+const teardowns = features.map((f) => f.teardown ?? {});
+
 describe("after destroy", () => {
-  it.each(["flotilla", "monitoring", "monitoring-node", "logging", "logging-agent", "elastic-system"])("namespace %s is gone", async (namespace) => {
+  it.each(["flotilla", ...featureNamespaces(features).map((n) => n.name)])("namespace %s is gone", async (namespace) => {
     await eventually(`namespace ${namespace} to be deleted`, 90, async () => (get("namespace", namespace) === undefined ? true : undefined));
   });
 
-  it("leaves no object labelled part of flotilla, and no prometheus-operator CRD", () => {
+  it("leaves no object labelled part of flotilla, and no CRD of the groups the features remove", () => {
     expect(items("deployments,networkpolicies,services,configmaps,secrets,jobs", "-A", "-l", "app.kubernetes.io/part-of=flotilla")).toEqual([]);
-    expect(items("crds").filter((crd) => crd.spec.group === "monitoring.coreos.com")).toEqual([]);
+    const removed = teardowns.flatMap((t) => t.removedCrdGroups ?? []);
+    expect(removed.length).toBeGreaterThan(0);
+    expect(items("crds").filter((crd) => removed.includes(crd.spec.group))).toEqual([]);
   });
 
   it("leaves no pod on the real node but the cluster's own DNS", async () => {
@@ -21,10 +27,13 @@ describe("after destroy", () => {
     });
   });
 
-  it("keeps only ECK's CRDs, which the chart marks to outlive an uninstall, and nothing of their kinds", () => {
-    const eck = items("crds").filter((crd) => crd.spec.group.endsWith(".k8s.elastic.co"));
-    expect(eck.length).toBeGreaterThan(0);
-    expect(eck.filter((crd) => crd.metadata.annotations?.["helm.sh/resource-policy"] !== "keep").map((crd) => crd.metadata.name)).toEqual([]);
-    expect(items("elasticsearches,kibanas", "-A")).toEqual([]);
-  });
+  it.each(teardowns.flatMap((t) => t.keptCrds ?? []).map((kept) => [kept.groupSuffix, kept] as const))(
+    "keeps only the %s CRDs its chart marks to outlive an uninstall, and nothing of their kinds",
+    (_suffix, kept) => {
+      const crds = items("crds").filter((crd) => crd.spec.group.endsWith(kept.groupSuffix));
+      expect(crds.length).toBeGreaterThan(0);
+      expect(crds.filter((crd) => crd.metadata.annotations?.["helm.sh/resource-policy"] !== "keep").map((crd) => crd.metadata.name)).toEqual([]);
+      expect(items(kept.kinds.join(","), "-A")).toEqual([]);
+    },
+  );
 });
