@@ -3,9 +3,11 @@ package users
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"time"
 
 	"flotilla/services/internal/platform"
 	usersv1 "flotilla/services/proto/users/v1"
@@ -18,35 +20,95 @@ import (
 // defaultSeed is the design's example user, so a fresh service answers GetUser("1").
 const defaultSeed = `[{"id":"1","name":"Alice","email":"alice@example.com"}]`
 
-// Run serves UserService. USERS_SEED_FILE (a JSON file) or USERS_SEED (JSON text) fill the store.
+// Run serves UserService. With DATABASE_URL set, users are kept in that PostgreSQL database,
+// shared by every replica; without it, in this process's memory. USERS_SEED_FILE (a JSON file) or
+// USERS_SEED (JSON text) add users that are not there yet.
 func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, log *slog.Logger) error {
-	seed := []byte(platform.Env(getenv, "USERS_SEED", defaultSeed))
+	seedText := []byte(platform.Env(getenv, "USERS_SEED", defaultSeed))
 	if path := getenv("USERS_SEED_FILE"); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return platform.ConfigError{Err: err}
 		}
-		seed = data
+		seedText = data
 	}
-	store := NewStore(func() string { return "u-" + hex.EncodeToString(randomBytes()) })
-	if err := store.Seed(seed); err != nil {
+	seed, err := ParseSeed(seedText)
+	if err != nil {
 		return platform.ConfigError{Err: err}
 	}
 	metrics := platform.NewMetrics()
 	checks := platform.NewHealth()
+	var store Store = NewMemoryStore()
+	if url := getenv(DatabaseURLVariable); url != "" {
+		// One connection per call served at once: more would wait in the pool anyway.
+		pg, err := OpenPostgres(url, cfg.MaxInFlight)
+		if err != nil {
+			return platform.ConfigError{Err: err}
+		}
+		defer pg.Close()
+		checks.AddCheck("database", pg.Ping)
+		store = pg
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			if err := prepare(ctx, pg, seed, log); err != nil {
+				cancel(err)
+			}
+		}()
+	} else if err := store.Seed(ctx, seed); err != nil {
+		return platform.ConfigError{Err: err}
+	}
 	server := NewGRPCServer(store, log, metrics, cfg.MaxInFlight)
 	grpcHealth := NewHealthServer()
 	healthpb.RegisterHealthServer(server, grpcHealth)
 	checks.OnDrain(grpcHealth.Shutdown)
-	log.Info("store seeded", "users", store.Len())
-	return platform.Run(ctx, cfg, log, checks, metrics, platform.GRPC{Server: server})
+	err = platform.Run(ctx, cfg, log, checks, metrics, platform.GRPC{Server: server})
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// DatabaseURLVariable names the PostgreSQL URL (the operator's Secret's `uri`) that users keeps its users in.
+const DatabaseURLVariable = "DATABASE_URL"
+
+// prepare migrates the database and seeds it, trying again every few seconds while it cannot be
+// reached: a database that is down keeps the pod unready, never crash-looping. A schema newer than
+// this binary, or a seed that conflicts with the users there, ends the process.
+func prepare(ctx context.Context, pg *PostgresStore, seed []User, log *slog.Logger) error {
+	wait := 500 * time.Millisecond
+	for {
+		err := pg.Migrate(ctx)
+		if err == nil {
+			err = pg.Seed(ctx, seed)
+			if err == nil {
+				log.Info("database migrated and seeded", "seed_users", len(seed))
+				return nil
+			}
+			if !errors.Is(err, ErrUnavailable) {
+				return platform.ConfigError{Err: err}
+			}
+		}
+		var tooNew *SchemaTooNewError
+		if errors.As(err, &tooNew) {
+			return tooNew
+		}
+		log.Warn("database not ready; trying again", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // NewGRPCServer returns the UserService server, with the platform's interceptors and limit
 // (platform.NewGRPCServer) and reflection, without health.
-func NewGRPCServer(store *Store, log *slog.Logger, metrics *platform.Metrics, maxInFlight int) *grpc.Server {
+func NewGRPCServer(store Store, log *slog.Logger, metrics *platform.Metrics, maxInFlight int) *grpc.Server {
 	server := platform.NewGRPCServer(log, metrics, maxInFlight)
-	usersv1.RegisterUserServiceServer(server, NewServer(store))
+	usersv1.RegisterUserServiceServer(server, NewServer(store, newUserID))
 	reflection.Register(server)
 	return server
 }
@@ -58,6 +120,9 @@ func NewHealthServer() *health.Server {
 	h.SetServingStatus(usersv1.UserService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return h
 }
+
+// newUserID names a new user: "u-" and 16 random hex digits.
+func newUserID() string { return "u-" + hex.EncodeToString(randomBytes()) }
 
 func randomBytes() []byte {
 	b := make([]byte, 8)

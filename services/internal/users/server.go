@@ -15,23 +15,28 @@ const (
 	maxPageSize     = 500
 )
 
-// Server implements UserService over a Store.
+// Server implements UserService over a Store: it validates requests, names new users with newID
+// and maps the store's errors to gRPC codes.
 type Server struct {
 	usersv1.UnimplementedUserServiceServer
-	store *Store
+	store Store
+	newID func() string
 }
 
-func NewServer(store *Store) *Server { return &Server{store: store} }
+func NewServer(store Store, newID func() string) *Server { return &Server{store: store, newID: newID} }
 
-func (s *Server) GetUser(_ context.Context, req *usersv1.UserRequest) (*usersv1.UserResponse, error) {
-	u, err := s.store.Get(req.GetUserId())
+func (s *Server) GetUser(ctx context.Context, req *usersv1.UserRequest) (*usersv1.UserResponse, error) {
+	if err := validateID(req.GetUserId()); err != nil {
+		return nil, toStatus(err)
+	}
+	u, err := s.store.Get(ctx, req.GetUserId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return toProto(u), nil
 }
 
-func (s *Server) ListUsers(_ context.Context, req *usersv1.ListUsersRequest) (*usersv1.ListUsersResponse, error) {
+func (s *Server) ListUsers(ctx context.Context, req *usersv1.ListUsersRequest) (*usersv1.ListUsersResponse, error) {
 	size := int(req.GetPageSize())
 	switch {
 	case size < 0:
@@ -45,7 +50,10 @@ func (s *Server) ListUsers(_ context.Context, req *usersv1.ListUsersRequest) (*u
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, "page_token: not a token this server issued")
 	}
-	page, more := s.store.List(after, size)
+	page, more, err := s.store.List(ctx, after, size)
+	if err != nil {
+		return nil, toStatus(err)
+	}
 	resp := &usersv1.ListUsersResponse{Users: make([]*usersv1.UserResponse, len(page))}
 	for i, u := range page {
 		resp.Users[i] = toProto(u)
@@ -56,9 +64,12 @@ func (s *Server) ListUsers(_ context.Context, req *usersv1.ListUsersRequest) (*u
 	return resp, nil
 }
 
-func (s *Server) CreateUser(_ context.Context, req *usersv1.CreateUserRequest) (*usersv1.UserResponse, error) {
-	u, err := s.store.Create(req.GetName(), req.GetEmail())
+func (s *Server) CreateUser(ctx context.Context, req *usersv1.CreateUserRequest) (*usersv1.UserResponse, error) {
+	u, err := NewUser(s.newID(), req.GetName(), req.GetEmail())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.store.Insert(ctx, u); err != nil {
 		return nil, toStatus(err)
 	}
 	return toProto(u), nil
@@ -88,6 +99,12 @@ func toStatus(err error) error {
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, ErrExists):
 		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, ErrUnavailable):
+		// Nothing was changed: the gateway retries reads on UNAVAILABLE, and a client may retry a create.
+		return status.Error(codes.Unavailable, err.Error())
+	case errors.Is(err, ErrOutcomeUnknown):
+		// Never retried for the client: it must look before it creates again.
+		return status.Error(codes.Unknown, "the create may or may not have been applied: read before retrying")
 	default:
 		return status.Error(codes.Internal, "internal error")
 	}

@@ -11,12 +11,12 @@ import (
 )
 
 func TestServerStatusCodes(t *testing.T) {
-	store := NewStore(sequentialIDs())
-	if err := store.Seed([]byte(defaultSeed)); err != nil {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	if err := store.Seed(ctx, mustParseSeed(t, defaultSeed)); err != nil {
 		t.Fatal(err)
 	}
-	server := NewServer(store)
-	ctx := context.Background()
+	server := NewServer(store, sequentialIDs())
 	tests := []struct {
 		name string
 		call func() error
@@ -35,6 +35,14 @@ func TestServerStatusCodes(t *testing.T) {
 		}, codes.AlreadyExists},
 		{"create invalid", func() error { _, err := server.CreateUser(ctx, &usersv1.CreateUserRequest{Name: "A"}); return err }, codes.InvalidArgument},
 		{"list negative size", func() error { _, err := server.ListUsers(ctx, &usersv1.ListUsersRequest{PageSize: -1}); return err }, codes.InvalidArgument},
+		{"store unavailable", func() error {
+			_, err := NewServer(failingStore{ErrUnavailable}, sequentialIDs()).GetUser(ctx, &usersv1.UserRequest{UserId: "1"})
+			return err
+		}, codes.Unavailable},
+		{"create of unknown outcome", func() error {
+			_, err := NewServer(failingStore{ErrOutcomeUnknown}, sequentialIDs()).CreateUser(ctx, &usersv1.CreateUserRequest{Name: "B", Email: "b@example.com"})
+			return err
+		}, codes.Unknown},
 		{"list forged token", func() error { _, err := server.ListUsers(ctx, &usersv1.ListUsersRequest{PageToken: "%%%"}); return err }, codes.InvalidArgument},
 	}
 	for _, tt := range tests {
@@ -47,13 +55,12 @@ func TestServerStatusCodes(t *testing.T) {
 }
 
 func TestListUsersTokens(t *testing.T) {
-	store := NewStore(sequentialIDs())
+	server := NewServer(NewMemoryStore(), sequentialIDs())
 	for _, email := range []string{"a@x.io", "b@x.io", "c@x.io"} {
-		if _, err := store.Create("N", email); err != nil {
+		if _, err := server.CreateUser(context.Background(), &usersv1.CreateUserRequest{Name: "N", Email: email}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	server := NewServer(store)
 	first, err := server.ListUsers(context.Background(), &usersv1.ListUsersRequest{PageSize: 2})
 	if err != nil || len(first.GetUsers()) != 2 || first.GetNextPageToken() == "" {
 		t.Fatalf("first page: %v %v", first, err)
@@ -95,3 +102,13 @@ func TestHealthServerNamesUserService(t *testing.T) {
 		})
 	}
 }
+
+// failingStore fails every call with err, as a store whose database is down would.
+type failingStore struct{ err error }
+
+func (f failingStore) Get(context.Context, string) (User, error) { return User{}, f.err }
+func (f failingStore) List(context.Context, string, int) ([]User, bool, error) {
+	return nil, false, f.err
+}
+func (f failingStore) Insert(context.Context, User) error { return f.err }
+func (f failingStore) Seed(context.Context, []User) error { return f.err }

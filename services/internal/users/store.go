@@ -1,15 +1,15 @@
-// Package users is the user directory behind the UserService gRPC API: a concurrency-safe
-// in-memory store and the server that validates requests and maps errors to gRPC codes.
+// Package users is the user directory behind the UserService gRPC API: the server that validates
+// requests and maps errors to gRPC codes, over a Store that keeps the users: in memory (one copy
+// per process, for tests and a run without a database) or in PostgreSQL (shared by every replica).
 package users
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
-	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -23,6 +23,10 @@ type User struct {
 var (
 	ErrNotFound = errors.New("user not found")
 	ErrExists   = errors.New("email already registered")
+	// ErrUnavailable: the store could not be asked; nothing was changed, so the call may be retried.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrOutcomeUnknown: a write was sent and its answer lost; it may or may not have been applied.
+	ErrOutcomeUnknown = errors.New("the write may or may not have been applied")
 )
 
 // InvalidError says which field of a request is wrong and why.
@@ -30,105 +34,51 @@ type InvalidError struct{ Field, Reason string }
 
 func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
 
-// Store keeps users in id order. Reads take a shared lock, so lookups scale across cores.
-type Store struct {
-	mu      sync.RWMutex
-	byID    map[string]User
-	byEmail map[string]string
-	ids     []string // sorted
-	newID   func() string
+// Store keeps users in id order (bytewise). Implementations: MemoryStore and PostgresStore; both
+// pass the same suite (storeSuite in store_test.go).
+type Store interface {
+	// Get returns the user with id, or ErrNotFound.
+	Get(ctx context.Context, id string) (User, error)
+	// List returns up to limit users with ids after `after`, and whether more follow.
+	List(ctx context.Context, after string, limit int) ([]User, bool, error)
+	// Insert adds u, whose fields are valid; ErrExists when its email is taken, whatever its case.
+	Insert(ctx context.Context, u User) error
+	// Seed adds users that are not there yet (by id), all or none; a seed applied twice changes nothing.
+	Seed(ctx context.Context, users []User) error
 }
 
-// NewStore returns an empty store that names new users with newID.
-func NewStore(newID func() string) *Store {
-	return &Store{byID: map[string]User{}, byEmail: map[string]string{}, newID: newID}
-}
-
-// Get returns the user with id.
-func (s *Store) Get(id string) (User, error) {
-	if err := validateID(id); err != nil {
+// NewUser trims and validates a user's fields.
+func NewUser(id, name, email string) (User, error) {
+	u := User{ID: id, Name: strings.TrimSpace(name), Email: strings.TrimSpace(email)}
+	if err := validateID(u.ID); err != nil {
 		return User{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, ok := s.byID[id]
-	if !ok {
-		return User{}, ErrNotFound
+	if err := validateUser(u.Name, u.Email); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }
 
-// List returns up to limit users with ids after `after`, and whether more follow.
-func (s *Store) List(after string, limit int) ([]User, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start, found := slices.BinarySearch(s.ids, after)
-	if found {
-		start++
-	}
-	end := min(start+limit, len(s.ids))
-	page := make([]User, 0, end-start)
-	for _, id := range s.ids[start:end] {
-		page = append(page, s.byID[id])
-	}
-	return page, end < len(s.ids)
-}
-
-// Create validates name and email and adds a user with a new id.
-func (s *Store) Create(name, email string) (User, error) {
-	name, email = strings.TrimSpace(name), strings.TrimSpace(email)
-	if err := validateUser(name, email); err != nil {
-		return User{}, err
-	}
-	return s.add(User{ID: s.newID(), Name: name, Email: email})
-}
-
-func (s *Store) add(u User) (User, error) {
-	key := strings.ToLower(u.Email)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, taken := s.byEmail[key]; taken {
-		return User{}, ErrExists
-	}
-	if _, taken := s.byID[u.ID]; taken {
-		return User{}, fmt.Errorf("id %q is taken", u.ID)
-	}
-	s.byID[u.ID] = u
-	s.byEmail[key] = u.ID
-	i, _ := slices.BinarySearch(s.ids, u.ID)
-	s.ids = slices.Insert(s.ids, i, u.ID)
-	return u, nil
-}
-
-// Seed adds users from a JSON array of {"id","name","email"}, all or none.
-func (s *Store) Seed(data []byte) error {
+// ParseSeed reads a JSON array of {"id","name","email"}, every entry valid and no email twice.
+func ParseSeed(data []byte) ([]User, error) {
 	var seed []User
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&seed); err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return nil, fmt.Errorf("seed: %w", err)
 	}
+	emails := map[string]bool{}
 	for i, u := range seed {
-		if err := validateID(u.ID); err != nil {
-			return fmt.Errorf("seed[%d]: %w", i, err)
+		if _, err := NewUser(u.ID, u.Name, u.Email); err != nil {
+			return nil, fmt.Errorf("seed[%d]: %w", i, err)
 		}
-		if err := validateUser(u.Name, u.Email); err != nil {
-			return fmt.Errorf("seed[%d]: %w", i, err)
-		}
-	}
-	for i, u := range seed {
-		if _, err := s.add(u); err != nil {
-			return fmt.Errorf("seed[%d]: %w", i, err)
+		if key := strings.ToLower(u.Email); emails[key] {
+			return nil, fmt.Errorf("seed[%d]: %w: %s", i, ErrExists, u.Email)
+		} else {
+			emails[key] = true
 		}
 	}
-	return nil
-}
-
-// Len is the number of users.
-func (s *Store) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.ids)
+	return seed, nil
 }
 
 func validateID(id string) error {
