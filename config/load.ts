@@ -64,7 +64,11 @@ export function editDistance(a: string, b: string): number {
  * Validates raw config values, as Pulumi hands them over (structured values as JSON text), and
  * separates the secrets. `secretKeys` names the top-level keys that Pulumi holds encrypted.
  */
-export function parseConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string> = new Set(), contract: Contract = stackContract): LoadedConfig {
+export function parseConfig(
+  raw: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string> = new Set(),
+  contract: Contract = stackContract,
+): LoadedConfig {
   const { schema, secretPaths } = contract;
   const input: Record<string, unknown> = {};
   const problems: string[] = [];
