@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,11 +10,17 @@ import (
 	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	// Registers the client side of health checking, which healthCheckConfig turns on.
+	_ "google.golang.org/grpc/health"
 )
 
-// serviceConfig retries only the idempotent reads, on UNAVAILABLE (a pod going away), and lets
+// serviceConfig balances calls over the users pods that report UserService SERVING on gRPC's
+// health Watch stream (healthCheckConfig): a draining pod turns NOT_SERVING and stops getting
+// calls at once, before its endpoint leaves DNS, and the readiness check (ReachableCheck) reads
+// the same streams, so one users pod going away never makes the gateway unready.
+// It retries only the idempotent reads, on UNAVAILABLE (a pod going away), and lets
 // them wait for a connection instead of failing while the channel reconnects (a users process
 // restarting, or every pod of it replaced): within each call's deadline either way. A create is
 // never sent twice, nor held back waiting. The retry budget (retryThrottling) keeps retries from
@@ -21,6 +28,7 @@ import (
 // of the successes by about 50, the channel stops retrying until successes earn it back.
 const serviceConfig = `{
   "loadBalancingConfig": [{"round_robin": {}}],
+  "healthCheckConfig": {"serviceName": "flotilla.users.v1.UserService"},
   "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
   "methodConfig": [{
     "name": [
@@ -41,7 +49,12 @@ const serviceConfig = `{
 // Dial connects to the users service at addr (host:port). In-cluster traffic is plain text:
 // the network policy limits who can reach it, and a mesh adds mTLS where one is installed.
 func Dial(addr string, metrics *platform.Metrics) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient("dns:///"+addr,
+	return dial("dns:///"+addr, metrics)
+}
+
+// dial is Dial of any target; a test passes its own resolver among opts.
+func dial(target string, metrics *platform.Metrics, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(target, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
 		// Reconnect within a tenth of a second of a refused dial (gRPC's default starts at 1 s),
@@ -51,27 +64,33 @@ func Dial(addr string, metrics *platform.Metrics) (*grpc.ClientConn, error) {
 			MinConnectTimeout: 2 * time.Second,
 		}),
 		grpc.WithChainUnaryInterceptor(platform.UnaryClientInterceptor(metrics)),
-	)
+	}, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("users client for %q: %w", addr, err)
+		return nil, fmt.Errorf("users client for %q: %w", target, err)
 	}
 	conn.Connect()
 	return conn, nil
 }
 
-// ReachableCheck is a readiness check: the users service answers the gRPC health check of
-// UserService, the service the gateway calls, as SERVING.
+// ReachableCheck is a readiness check: at least one users pod reports UserService SERVING on its
+// health stream, which is what the channel's READY state means under healthCheckConfig; a channel
+// gone idle is woken first. It sends no call of its own, so it never lands on a pod that has just
+// begun to drain (a Check call could, in the moment before the channel hears of it).
 func ReachableCheck(conn *grpc.ClientConn) platform.Check {
-	client := healthpb.NewHealthClient(conn)
-	request := &healthpb.HealthCheckRequest{Service: usersv1.UserService_ServiceDesc.ServiceName}
 	return func(ctx context.Context) error {
-		resp, err := client.Check(ctx, request)
-		if err != nil {
-			return fmt.Errorf("users unreachable: %w", err)
+		for {
+			state := conn.GetState()
+			switch state {
+			case connectivity.Ready:
+				return nil
+			case connectivity.Idle:
+				conn.Connect()
+			case connectivity.Shutdown:
+				return errors.New("users client closed")
+			}
+			if !conn.WaitForStateChange(ctx, state) {
+				return fmt.Errorf("users unreachable: no pod serving %s (channel %s)", usersv1.UserService_ServiceDesc.ServiceName, state)
+			}
 		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			return fmt.Errorf("users not serving: %s", resp.GetStatus())
-		}
-		return nil
 	}
 }

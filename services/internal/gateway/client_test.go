@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 )
 
@@ -108,4 +110,89 @@ func TestReachableCheckAsksForUserService(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingUsers answers GetUser and counts the calls it served.
+type countingUsers struct {
+	usersv1.UnimplementedUserServiceServer
+	served atomic.Int64
+}
+
+func (u *countingUsers) GetUser(_ context.Context, req *usersv1.UserRequest) (*usersv1.UserResponse, error) {
+	u.served.Add(1)
+	return &usersv1.UserResponse{UserId: req.GetUserId()}, nil
+}
+
+// TestDrainingPodGetsNoCallsAndLeavesTheGatewayReady runs two users servers behind one channel
+// and drains one (its health turns NOT_SERVING, as users' does on SIGTERM): every read goes to the
+// other, and the readiness check passes every time, where round robin alone would send a third of
+// both to the draining one. Back to SERVING, it is given calls again.
+func TestDrainingPodGetsNoCallsAndLeavesTheGatewayReady(t *testing.T) {
+	type pod struct {
+		users  *countingUsers
+		health *health.Server
+		addr   string
+	}
+	pods := make([]pod, 2)
+	for i := range pods {
+		listener, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		server := grpc.NewServer()
+		pods[i] = pod{users: &countingUsers{}, health: health.NewServer(), addr: listener.Addr().String()}
+		pods[i].health.SetServingStatus(usersv1.UserService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+		usersv1.RegisterUserServiceServer(server, pods[i].users)
+		healthpb.RegisterHealthServer(server, pods[i].health)
+		go func() { _ = server.Serve(listener) }()
+		t.Cleanup(server.Stop)
+	}
+	users := manual.NewBuilderWithScheme("pods")
+	users.InitialState(resolver.State{Addresses: []resolver.Address{{Addr: pods[0].addr}, {Addr: pods[1].addr}}})
+	conn, err := dial("pods:///users", platform.NewMetrics(), grpc.WithResolvers(users))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	client := usersv1.NewUserServiceClient(conn)
+	read := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := client.GetUser(ctx, &usersv1.UserRequest{UserId: "1"}); err != nil {
+			t.Fatalf("GetUser: %v", err)
+		}
+	}
+	// servedEach waits until every pod in want has served a call, or fails after two seconds.
+	servedEach := func(want ...int) {
+		deadline := time.Now().Add(2 * time.Second)
+		start := []int64{pods[0].users.served.Load(), pods[1].users.served.Load()}
+		for _, i := range want {
+			for pods[i].users.served.Load() == start[i] {
+				if time.Now().After(deadline) {
+					t.Fatalf("pod %d served no call in 2 s", i)
+				}
+				read()
+			}
+		}
+	}
+	servedEach(0, 1)
+
+	pods[1].health.Shutdown()
+	// The Watch stream brings the change within a moment; from then on, pod 1 gets nothing.
+	time.Sleep(200 * time.Millisecond)
+	before := pods[1].users.served.Load()
+	for range 60 {
+		read()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err := ReachableCheck(conn)(ctx); err != nil {
+			t.Fatalf("readiness while one of two pods drains: %v", err)
+		}
+		cancel()
+	}
+	if got := pods[1].users.served.Load() - before; got != 0 {
+		t.Errorf("the draining pod served %d of 60 calls; want 0", got)
+	}
+
+	pods[1].health.Resume()
+	servedEach(1)
 }

@@ -25,6 +25,7 @@ type Config struct {
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn or error.
 	MaxInFlight     int           // MAX_IN_FLIGHT: public requests or calls served at once; more are shed (503, or UNAVAILABLE).
 	MaxConnections  int           // MAX_CONNECTIONS: public connections open at once; more wait to be accepted.
+	Tracing         Tracing       // The standard OTEL_* variables: where spans go, and how many (tracing.go).
 }
 
 // DefaultConfig is the configuration of a service started with no environment at all.
@@ -40,6 +41,7 @@ func DefaultConfig(service string) Config {
 		MaxInFlight:     256,
 		// About 23 KiB each when idle (measured): 1024 hold about 23 MiB of the default 128 MiB.
 		MaxConnections: 1024,
+		Tracing:        defaultTracing,
 	}
 }
 
@@ -92,6 +94,9 @@ func LoadConfig(service string, getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: must be debug, info, warn or error", v))
 		}
 	}
+	tracing, err := loadTracing(getenv)
+	errs = append(errs, err)
+	cfg.Tracing = tracing
 	if cfg.ListenAddr == cfg.OpsAddr || cfg.ListenAddr == cfg.DebugAddr || cfg.OpsAddr == cfg.DebugAddr {
 		errs = append(errs, errors.New("LISTEN_ADDR, OPS_ADDR and DEBUG_ADDR must differ"))
 	}

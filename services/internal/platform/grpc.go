@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
@@ -13,19 +15,28 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// UnaryServerInterceptor gives gRPC calls what Instrument gives HTTP requests: ids taken from the
-// caller's metadata (or made), RED metrics by method, panic recovery and a log line.
+// UnaryServerInterceptor gives gRPC calls what Instrument gives HTTP requests: a server span
+// continuing the caller's trace (health checks apart), a request id (the caller's x-request-id,
+// or the span's id), RED metrics by method with the trace as exemplar, panic recovery and a log line.
 func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
-		ctx = withIDs(ctx, hopIDs(incoming(ctx, "x-request-id"), incoming(ctx, "traceparent")))
+		traced := !isHealthCheck(info.FullMethod)
+		span := trace.SpanFromContext(ctx)
+		if traced {
+			ctx, span = startServerSpan(ctx, incomingCarrier{ctx}, spanName(info.FullMethod))
+		}
+		ctx = withRequestID(ctx, requestID(incoming(ctx, "x-request-id"), span.SpanContext()))
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panicked", "panic", p, "method", info.FullMethod)
 				err = status.Error(codes.Internal, "internal error")
 			}
 			code := status.Code(err)
-			metrics.grpcServer.record(grpcKey{info.FullMethod, code}, time.Since(start).Seconds())
+			if traced {
+				endGRPCSpan(span, info.FullMethod, code, err, false)
+			}
+			metrics.grpcServer.record(ctx, grpcKey{info.FullMethod, code}, time.Since(start).Seconds())
 			level := slog.LevelDebug
 			if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
 				level = slog.LevelError
@@ -38,19 +49,27 @@ func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServer
 	}
 }
 
-// UnaryClientInterceptor passes the caller's request and trace ids on and records client-side RED metrics.
+// UnaryClientInterceptor makes a client span for each call (health checks apart), passes it on
+// in traceparent with the request id, and records client-side RED metrics.
 func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
-		// One append for both ids: each append copies the outgoing metadata.
-		switch traceparent, requestID := idsOf(ctx).outgoing(); {
-		case traceparent != "" && requestID != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent, "x-request-id", requestID)
-		case traceparent != "":
-			ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
+		traced := !isHealthCheck(method)
+		callCtx, span := ctx, trace.SpanFromContext(ctx)
+		var out outgoingCarrier
+		if traced {
+			callCtx, span = tracer().Start(ctx, spanName(method), trace.WithSpanKind(trace.SpanKindClient))
+			otel.GetTextMapPropagator().Inject(callCtx, &out)
 		}
-		err := invoker(ctx, method, req, reply, cc, opts...)
-		metrics.grpcClient.record(grpcKey{method, status.Code(err)}, time.Since(start).Seconds())
+		if id := RequestID(ctx); id != "" {
+			out.Set("x-request-id", id)
+		}
+		err := invoker(out.into(callCtx), method, req, reply, cc, opts...)
+		code := status.Code(err)
+		if traced {
+			endGRPCSpan(span, method, code, err, true)
+		}
+		metrics.grpcClient.record(ctx, grpcKey{method, code}, time.Since(start).Seconds())
 		return err
 	}
 }
@@ -78,7 +97,8 @@ const (
 
 func init() { dns.SetMinResolutionInterval(minResolutionInterval) }
 
-// NewGRPCServer returns the gRPC server of a service, with what every call gets: ids, RED metrics,
+// NewGRPCServer returns the gRPC server of a service, with what every call gets: a server span
+// continuing the caller's trace (health checks apart), a request id, RED metrics,
 // panic recovery and a log line (UnaryServerInterceptor), outside the in-flight limit so that
 // shed calls are counted too (LimitInFlightUnary). Messages are capped at 1 MiB. Connections are
 // aged out (MaxConnectionAge), so that callers re-resolve and spread their calls over new pods.

@@ -5,34 +5,55 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// seenIDs is a health server that records the ids each call arrived with.
-type seenIDs struct {
-	healthpb.UnimplementedHealthServer
-	request, trace chan string
+// echoMethod is a test service's one method, registered by hand: the platform traces every method
+// but the health checks, so the test needs one of its own.
+const echoMethod = "/flotilla.test.Echo/Echo"
+
+// seen is what the server's handler found in its context: the request id and span.
+type seen struct {
+	request string
+	span    trace.SpanContext
 }
 
-func (s *seenIDs) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
-	s.request <- RequestID(ctx)
-	s.trace <- idsOf(ctx).trace
-	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
+func registerEcho(server *grpc.Server, calls chan<- seen) {
+	server.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "flotilla.test.Echo",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{MethodName: "Echo", Handler: func(_ any, ctx context.Context, decode func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+			in := &emptypb.Empty{}
+			if err := decode(in); err != nil {
+				return nil, err
+			}
+			handler := func(ctx context.Context, _ any) (any, error) {
+				calls <- seen{RequestID(ctx), trace.SpanContextFromContext(ctx)}
+				return &emptypb.Empty{}, nil
+			}
+			return interceptor(ctx, in, &grpc.UnaryServerInfo{FullMethod: echoMethod}, handler)
+		}}},
+	}, struct{}{})
 }
 
-// A call made within a request reaches the server, through both interceptors over a real gRPC
-// connection, with the request's ids, and both sides count it.
-func TestIDsCrossAGRPCHop(t *testing.T) {
+// A call made within a request reaches the server, over a real gRPC connection through the stats
+// handlers and interceptors, with the request's id and in its trace: the server's span is a child
+// of the client's span, itself a child of the request's. Both sides count it.
+func TestACallCarriesTheRequestAcrossAGRPCHop(t *testing.T) {
 	listener := bufconn.Listen(1 << 20)
 	serverMetrics, clientMetrics := NewMetrics(), NewMetrics()
-	seen := &seenIDs{request: make(chan string, 1), trace: make(chan string, 1)}
+	calls := make(chan seen, 1)
 	server := NewGRPCServer(slog.New(slog.DiscardHandler), serverMetrics, 4)
-	healthpb.RegisterHealthServer(server, seen)
+	registerEcho(server, calls)
 	go func() { _ = server.Serve(listener) }()
 	t.Cleanup(server.Stop)
 	conn, err := grpc.NewClient("passthrough:///bufconn",
@@ -43,44 +64,61 @@ func TestIDsCrossAGRPCHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	client := healthpb.NewHealthClient(conn)
-
-	tests := []struct {
-		name string
-		ctx  context.Context
-	}{
-		{"ids the service made", withIDs(context.Background(), edgeIDs("", ""))},
-		{"a request id and trace the client chose", withIDs(context.Background(), edgeIDs("abc-123", callerHeader))},
-		{"a trace the client started", withIDs(context.Background(), edgeIDs("", callerHeader))},
+	call := func(ctx context.Context) seen {
+		t.Helper()
+		if err := conn.Invoke(ctx, echoMethod, &emptypb.Empty{}, &emptypb.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		return <-calls
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := client.Check(tt.ctx, &healthpb.HealthCheckRequest{}); err != nil {
-				t.Fatal(err)
+
+	for _, requestID := range []string{"abc-123", "0123456789abcdef"} {
+		t.Run("within a request named "+requestID, func(t *testing.T) {
+			ctx, request := otel.Tracer("test").Start(context.Background(), "request")
+			got := call(withRequestID(ctx, requestID))
+			request.End()
+			if got.request != requestID {
+				t.Errorf("server saw request id %q, want %q", got.request, requestID)
 			}
-			if got, want := <-seen.request, RequestID(tt.ctx); got != want {
-				t.Errorf("server saw request id %q, want %q", got, want)
+			traceID := request.SpanContext().TraceID()
+			if got.span.TraceID() != traceID {
+				t.Fatalf("server span in trace %s, want the request's %s", got.span.TraceID(), traceID)
 			}
-			if got, want := <-seen.trace, idsOf(tt.ctx).trace; got != want {
-				t.Errorf("server saw trace id %q, want %q", got, want)
+			// The server's span ends once its response is sent, which may be after the client has it.
+			var client, server sdktrace.ReadOnlySpan
+			for deadline := time.Now().Add(2 * time.Second); (client == nil || server == nil) && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				for _, s := range spansOf(t, traceID) {
+					switch s.SpanKind() {
+					case trace.SpanKindClient:
+						client = s
+					case trace.SpanKindServer:
+						server = s
+					}
+				}
+			}
+			if client == nil || server == nil {
+				t.Fatalf("trace %s lacks a client or a server span", traceID)
+			}
+			if client.Parent().SpanID() != request.SpanContext().SpanID() || server.Parent().SpanID() != client.SpanContext().SpanID() {
+				t.Errorf("spans not parent-linked request → client → server")
+			}
+			if server.SpanContext().SpanID() != got.span.SpanID() {
+				t.Errorf("the handler's span is not the server span")
 			}
 		})
 	}
 
-	t.Run("a call outside any request gets ids of the server's own", func(t *testing.T) {
-		if _, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
-			t.Fatal(err)
-		}
-		if request, trace := <-seen.request, <-seen.trace; !spanID.MatchString(request) || !traceID.MatchString(trace) {
-			t.Errorf("server made request id %q and trace id %q, want a span id and a trace id", request, trace)
+	t.Run("a call outside any request is named by the server's span", func(t *testing.T) {
+		got := call(context.Background())
+		if got.request != got.span.SpanID().String() || !traceIDPattern.MatchString(got.span.TraceID().String()) {
+			t.Errorf("server made request id %q in span %v, want the span's id", got.request, got.span)
 		}
 	})
 
-	const method = "/grpc.health.v1.Health/Check"
-	if got := testutil.ToFloat64(serverMetrics.grpcHandled.WithLabelValues(method, "OK")); got != 4 {
-		t.Errorf("server counted %v calls, want 4", got)
+	if got := testutil.ToFloat64(serverMetrics.grpcHandled.WithLabelValues(echoMethod, "OK")); got != 3 {
+		t.Errorf("server counted %v calls, want 3", got)
 	}
-	if got := testutil.ToFloat64(clientMetrics.grpcClientCalls.WithLabelValues(method, "OK")); got != 4 {
-		t.Errorf("client counted %v calls, want 4", got)
+	if got := testutil.ToFloat64(clientMetrics.grpcClientCalls.WithLabelValues(echoMethod, "OK")); got != 3 {
+		t.Errorf("client counted %v calls, want 3", got)
 	}
 }

@@ -26,7 +26,7 @@ func TestLogLineFields(t *testing.T) {
 
 	var out bytes.Buffer
 	log := NewLogger(&out, Config{ServiceName: "gateway", Environment: "dev"})
-	log.InfoContext(withIDs(context.Background(), requestIDs{request: "req-1", trace: "4bf92f3577b34da6a3ce929d0e0e4736"}), "request", "status", 200)
+	log.InfoContext(withRequestID(inTrace(context.Background()), "req-1"), "request", "status", 200)
 	var line map[string]any
 	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
 		t.Fatalf("log line is not JSON: %v: %s", err, out.String())

@@ -4,10 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
-// NewLogger writes JSON lines to w, each with the service and environment, and with request_id and
-// trace_id when the context has them: the fields the log pipeline indexes.
+// NewLogger writes JSON lines to w, each with the service and environment, and with request_id,
+// trace_id and span_id when the context has them: the fields the log pipeline indexes, and by
+// which a log line and its trace find each other.
 func NewLogger(w io.Writer, cfg Config) *slog.Logger {
 	handler := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel})
 	return slog.New(contextHandler{handler}).With("service", cfg.ServiceName, "environment", cfg.Environment)
@@ -16,12 +19,11 @@ func NewLogger(w io.Writer, cfg Config) *slog.Logger {
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
-	ids := idsOf(ctx)
-	if ids.request != "" {
-		r.AddAttrs(slog.String("request_id", ids.request))
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
 	}
-	if ids.trace != "" {
-		r.AddAttrs(slog.String("trace_id", ids.trace))
+	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
+		r.AddAttrs(slog.String("trace_id", span.TraceID().String()), slog.String("span_id", span.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

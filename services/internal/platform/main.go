@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"go.opentelemetry.io/otel"
 )
 
 // Exit codes of a service: 2 for configuration a person must fix, 1 for anything else.
@@ -47,6 +50,21 @@ func Main(ctx context.Context, service string, app App, getenv func(string) stri
 	log := NewLogger(stdout, cfg)
 	gogc, memoryLimit := TuneRuntime(getenv)
 	log.Debug("runtime", "gogc", gogc, "memory_limit_bytes", memoryLimit)
+	// The exporter's errors (a collector down, spans dropped) go to the service's own log.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing", "err", err) }))
+	stopTracing, err := StartTracing(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, err)
+		return ExitConfig
+	}
+	defer func() {
+		// The spans of the last requests: sent within a bounded time, or dropped with a warning.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("tracing: spans not sent at exit", "err", err)
+		}
+	}()
 	if err := app(ctx, cfg, getenv, log); err != nil {
 		if ce := (ConfigError{}); errors.As(err, &ce) {
 			fmt.Fprintf(stderr, "%s: bad configuration:\n%v\n", service, ce.Err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMainExitCodes(t *testing.T) {
+	keepRecording(t)
 	tests := []struct {
 		name       string
 		env        map[string]string

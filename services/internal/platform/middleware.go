@@ -4,36 +4,43 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
-// Instrument wraps a public HTTP handler with what every request gets: panic recovery, a request
-// id and a trace id (taken from X-Request-Id and traceparent, or made), RED metrics by route
-// pattern, and a log line (debug for all, error for 5xx but the ones LimitInFlight sheds).
+// Instrument wraps a public HTTP handler with what every request gets: a server span (continuing
+// the client's traceparent, if any; spans.go), panic recovery, a request id (X-Request-Id, or the
+// span's id), RED metrics by route pattern with the trace as exemplar, and a log line (debug for
+// all, error for 5xx but the ones LimitInFlight sheds).
 func Instrument(next http.Handler, log *slog.Logger, metrics *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ids := edgeIDs(r.Header.Get("X-Request-Id"), r.Header.Get("Traceparent"))
-		requestID := ids.request
-		ctx := withIDs(r.Context(), ids)
+		// Named by method until the mux has routed the request.
+		ctx, span := startServerSpan(r.Context(), propagation.HeaderCarrier(r.Header), r.Method)
+		requestID := requestID(r.Header.Get("X-Request-Id"), span.SpanContext())
+		ctx = withRequestID(ctx, requestID)
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", requestID)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
+			p := recover()
+			if p == http.ErrAbortHandler {
+				span.End()
+				panic(p) // net/http's way to abort a response: it closes the connection, quietly
+			}
+			if p != nil {
 				log.ErrorContext(ctx, "handler panicked", "panic", p, "path", r.URL.Path)
 				if !rec.wrote {
 					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "internal error", "request_id": requestID})
 				}
 			}
 			route := r.Pattern
+			endHTTPSpan(span, r, route, rec.status)
 			if route == "" {
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			metrics.http.record(httpKey{route, methodLabel(r.Method), rec.status}, elapsed.Seconds())
+			metrics.http.record(ctx, httpKey{route, methodLabel(r.Method), rec.status}, elapsed.Seconds())
 			level := slog.LevelDebug
 			if rec.status >= 500 && !rec.shed {
 				level = slog.LevelError

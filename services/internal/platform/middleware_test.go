@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestInstrument(t *testing.T) {
@@ -96,12 +98,12 @@ func TestMethodLabelIsBounded(t *testing.T) {
 func TestLogLinesCarryServiceAndIDs(t *testing.T) {
 	var out bytes.Buffer
 	log := NewLogger(&out, Config{ServiceName: "users", Environment: "prod"})
-	log.InfoContext(withIDs(context.Background(), requestIDs{request: "r1", trace: "t1"}), "hello", "n", 1)
+	log.InfoContext(withRequestID(inTrace(context.Background()), "r1"), "hello", "n", 1)
 	var line map[string]any
 	if err := json.NewDecoder(io.Reader(&out)).Decode(&line); err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]any{"msg": "hello", "service": "users", "environment": "prod", "request_id": "r1", "trace_id": "t1", "level": "INFO"} {
+	for key, want := range map[string]any{"msg": "hello", "service": "users", "environment": "prod", "request_id": "r1", "trace_id": callerTrace, "span_id": callerParent, "level": "INFO"} {
 		if line[key] != want {
 			t.Errorf("%s = %v, want %v", key, line[key], want)
 		}
@@ -148,5 +150,77 @@ func TestHealth(t *testing.T) {
 	}
 	if !drained {
 		t.Error("OnDrain hook did not run")
+	}
+}
+
+// A request gets a server span in its client's trace, named by its route once routed, marked as an
+// error when it fails; its request id is the span's id, its log lines carry both, and its latency
+// is observed with the trace id as exemplar.
+func TestInstrumentTracesARequest(t *testing.T) {
+	var logs bytes.Buffer
+	log := NewLogger(&logs, Config{ServiceName: "gateway", LogLevel: slog.LevelDebug})
+	metrics := NewMetrics()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	handler := Instrument(mux, log, metrics)
+
+	tests := []struct {
+		path, traceID, wantName string
+		wantError               bool
+	}{
+		{"/ok/7", newID(16), "GET /ok/{id}", false},
+		{"/panic", newID(16), "GET /panic", true},
+		{"/nope", newID(16), "GET", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			logs.Reset()
+			req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			req.Header.Set("Traceparent", "00-"+tt.traceID+"-"+callerParent+"-01")
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			traceID, _ := trace.TraceIDFromHex(tt.traceID)
+			spans := spansOf(t, traceID)
+			if len(spans) != 1 {
+				t.Fatalf("%d spans in the request's trace, want 1", len(spans))
+			}
+			span := spans[0]
+			if span.Name() != tt.wantName || span.SpanKind() != trace.SpanKindServer || span.Parent().SpanID().String() != callerParent {
+				t.Errorf("span %q (%v, parent %s), want the server span %q under the caller's", span.Name(), span.SpanKind(), span.Parent().SpanID(), tt.wantName)
+			}
+			if failed := span.Status().Code == codes.Error; failed != tt.wantError {
+				t.Errorf("span status %v, want error: %v", span.Status(), tt.wantError)
+			}
+			if id := rec.Header().Get("X-Request-Id"); id != span.SpanContext().SpanID().String() {
+				t.Errorf("request id %q, want the span's id %s", id, span.SpanContext().SpanID())
+			}
+			if !strings.Contains(logs.String(), `"trace_id":"`+tt.traceID+`","span_id":"`+span.SpanContext().SpanID().String()+`"`) {
+				t.Errorf("log lack the trace and span ids: %s", logs.String())
+			}
+		})
+	}
+
+	exemplars := map[string]bool{}
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, family := range families {
+		if family.GetName() != "http_server_request_duration_seconds" {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			for _, bucket := range m.GetHistogram().GetBucket() {
+				for _, label := range bucket.GetExemplar().GetLabel() {
+					exemplars[label.GetValue()] = true
+				}
+			}
+		}
+	}
+	for _, tt := range tests {
+		if !exemplars[tt.traceID] {
+			t.Errorf("no latency exemplar names trace %s; exemplars: %v", tt.traceID, exemplars)
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package platform
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 )
 
@@ -24,13 +26,21 @@ type redSeries struct {
 	duration prometheus.Observer
 }
 
-func (r *red[K]) record(key K, seconds float64) {
+// record counts one request and observes its duration; when its trace is sampled (so the trace
+// exists), the trace id goes with the observation as an exemplar, a link from a slow bucket to a trace.
+func (r *red[K]) record(ctx context.Context, key K, seconds float64) {
 	s, ok := r.series.Load(key)
 	if !ok {
 		calls, duration := r.labels(key)
 		s, _ = r.series.LoadOrStore(key, redSeries{r.calls.WithLabelValues(calls...), r.duration.WithLabelValues(duration...)})
 	}
 	s.(redSeries).calls.Inc()
+	if span := trace.SpanContextFromContext(ctx); span.IsSampled() {
+		if exemplars, ok := s.(redSeries).duration.(prometheus.ExemplarObserver); ok {
+			exemplars.ObserveWithExemplar(seconds, prometheus.Labels{"trace_id": span.TraceID().String()})
+			return
+		}
+	}
 	s.(redSeries).duration.Observe(seconds)
 }
 

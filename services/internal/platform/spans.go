@@ -1,0 +1,122 @@
+package platform
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+)
+
+// The platform makes its spans itself, in the middleware and interceptors every request already
+// passes, with the OpenTelemetry API and SDK: otelhttp's handler and otelgrpc's stats handlers,
+// measured in bench/services, cut the gateway to 0.66× the bare reference's req/s even with
+// nothing sampled (they compute every attribute and metric of every request whether recorded or
+// not); here a request that is not sampled costs its ids and a propagator's parse, and
+// attributes are built only for a span that is recorded.
+const instrumentationScope = "flotilla/services/internal/platform"
+
+// tracer is the platform's tracer from the process's provider, looked up once per provider: the
+// SDK's lookup takes a lock, three times a request otherwise.
+func tracer() trace.Tracer {
+	provider := otel.GetTracerProvider()
+	if cached := cachedTracer.Load(); cached != nil && cached.provider == provider {
+		return cached.tracer
+	}
+	t := provider.Tracer(instrumentationScope)
+	cachedTracer.Store(&tracerOf{provider, t})
+	return t
+}
+
+type tracerOf struct {
+	provider trace.TracerProvider
+	tracer   trace.Tracer
+}
+
+var cachedTracer atomic.Pointer[tracerOf]
+
+// startServerSpan continues the caller's trace (its traceparent, read through carrier) in a
+// server span named name.
+func startServerSpan(ctx context.Context, carrier propagation.TextMapCarrier, name string) (context.Context, trace.Span) {
+	ctx = otel.GetTextMapPropagator().Extract(ctx, carrier)
+	return tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+}
+
+// endHTTPSpan names a request's span by its route once routed ("GET /v1/users/{id}", as
+// OpenTelemetry's conventions have it) and marks a 5xx as an error.
+func endHTTPSpan(span trace.Span, r *http.Request, route string, status int) {
+	if span.IsRecording() {
+		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path), semconv.HTTPResponseStatusCode(status)}
+		if route != "" {
+			// A pattern without a method gets the request's.
+			method, path, hasMethod := strings.Cut(route, " ")
+			if !hasMethod {
+				method, path = r.Method, route
+			}
+			span.SetName(method + " " + path)
+			attrs = append(attrs, semconv.HTTPRoute(path))
+		}
+		span.SetAttributes(attrs...)
+		if status >= 500 {
+			span.SetStatus(otelcodes.Error, http.StatusText(status))
+		}
+	}
+	span.End()
+}
+
+// serverErrors are the codes that mean the server failed, as OpenTelemetry's RPC conventions list
+// them; the others (NotFound, InvalidArgument, …) are the caller's errors, not the server's.
+var serverErrors = map[codes.Code]bool{
+	codes.Unknown: true, codes.DeadlineExceeded: true, codes.Unimplemented: true,
+	codes.Internal: true, codes.Unavailable: true, codes.DataLoss: true,
+}
+
+// endGRPCSpan records a call's method and code; a server marks its own failures as errors, a
+// client every code but OK.
+func endGRPCSpan(span trace.Span, fullMethod string, code codes.Code, err error, client bool) {
+	if span.IsRecording() {
+		span.SetAttributes(semconv.RPCSystemNameGRPC, semconv.RPCMethod(spanName(fullMethod)), semconv.RPCResponseStatusCode(code.String()))
+		if serverErrors[code] || (client && code != codes.OK) {
+			span.SetStatus(otelcodes.Error, err.Error())
+		}
+	}
+	span.End()
+}
+
+// spanName is a gRPC span's name: the method without its leading slash.
+func spanName(fullMethod string) string { return strings.TrimPrefix(fullMethod, "/") }
+
+// isHealthCheck leaves health checks out of traces: probes and the callers' checks would
+// otherwise outnumber the calls that matter.
+func isHealthCheck(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/grpc.health.v1.Health/")
+}
+
+// incomingCarrier reads a caller's traceparent from the call's metadata, one key at a time.
+type incomingCarrier struct{ ctx context.Context }
+
+func (c incomingCarrier) Get(key string) string { return incoming(c.ctx, key) }
+func (incomingCarrier) Set(string, string)      {}
+func (incomingCarrier) Keys() []string          { return nil }
+
+// outgoingCarrier collects what the propagator writes (traceparent, tracestate) as metadata pairs,
+// so that one append carries them and the request id: each append copies the metadata.
+type outgoingCarrier struct{ pairs []string }
+
+func (c *outgoingCarrier) Get(string) string     { return "" }
+func (c *outgoingCarrier) Set(key, value string) { c.pairs = append(c.pairs, key, value) }
+func (c *outgoingCarrier) Keys() []string        { return nil }
+func (c *outgoingCarrier) into(ctx context.Context) context.Context {
+	if len(c.pairs) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, c.pairs...)
+}
