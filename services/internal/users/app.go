@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"time"
 
 	"flotilla/services/internal/platform"
@@ -40,8 +42,11 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	checks := platform.NewHealth()
 	var store Store = NewMemoryStore()
 	if url := getenv(DatabaseURLVariable); url != "" {
-		// One connection per call served at once: more would wait in the pool anyway.
-		pg, err := OpenPostgres(url, cfg.MaxInFlight)
+		poolSize, err := PoolSize(getenv, cfg.MaxInFlight)
+		if err != nil {
+			return platform.ConfigError{Err: err}
+		}
+		pg, err := OpenPostgres(url, poolSize)
 		if err != nil {
 			return platform.ConfigError{Err: err}
 		}
@@ -70,8 +75,29 @@ func Run(ctx context.Context, cfg platform.Config, getenv func(string) string, l
 	return err
 }
 
-// DatabaseURLVariable names the PostgreSQL URL (the operator's Secret's `uri`) that users keeps its users in.
-const DatabaseURLVariable = "DATABASE_URL"
+// The variables users reads its database from; components/data/database.json names them for the
+// stack, and database_contract_test.go holds the two together.
+const (
+	// DatabaseURLVariable names the PostgreSQL URL (the operator's Secret's `uri`).
+	DatabaseURLVariable = "DATABASE_URL"
+	// DatabasePoolSizeVariable names the most connections one replica opens; the stack sets it
+	// so that every replica's pool fits the server's max_connections.
+	DatabasePoolSizeVariable = "DATABASE_POOL_SIZE"
+)
+
+// PoolSize is DATABASE_POOL_SIZE, a positive whole number, or fallback when it is unset: one
+// connection per call served at once, since more would wait in the pool anyway.
+func PoolSize(getenv func(string) string, fallback int) (int, error) {
+	text := getenv(DatabasePoolSizeVariable)
+	if text == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 1 || n > 1<<16 {
+		return 0, fmt.Errorf("%s: want a whole number from 1 to 65536, got %q", DatabasePoolSizeVariable, text)
+	}
+	return n, nil
+}
 
 // prepare migrates the database and seeds it, trying again every few seconds while it cannot be
 // reached: a database that is down keeps the pod unready, never crash-looping. A schema newer than

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"sync/atomic"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,6 +39,9 @@ func OpenPostgres(url string, maxConns int) (*PostgresStore, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["pool_max_conns"]; !set && maxConns > 0 {
 		cfg.MaxConns = int32(min(maxConns, 1<<16))
 	}
+	// A span for each query, and for each wait for a pooled connection, in the caller's trace.
+	// The statements are recorded, their arguments (emails, names) never.
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer()
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -148,6 +152,11 @@ func (s *PostgresStore) Seed(ctx context.Context, users []User) error {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// ON CONFLICT (id) settles only the id: a replica seeding at the same moment would trip the
+		// email index instead, so seeders take turns, and a later one finds the rows committed.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, seedLockKey); err != nil {
+			return unavailable(err)
+		}
 		for i, u := range users {
 			_, err := tx.Exec(ctx, `INSERT INTO users (id, name, email) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, u.ID, u.Name, u.Email)
 			if err := writeError(err, u); err != nil {
@@ -157,6 +166,10 @@ func (s *PostgresStore) Seed(ctx context.Context, users []User) error {
 		return nil
 	})
 }
+
+// seedLockKey names the advisory lock that seeders take turns on; any number of users' own
+// choosing does, as long as nothing else in the database uses it.
+const seedLockKey int64 = 0x75736572735f7365 // "users_se"
 
 func (s *PostgresStore) ready() error {
 	if !s.migrated.Load() {

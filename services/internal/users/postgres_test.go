@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
 // testDatabase makes a database of its own for t on the server FLOTILLA_TEST_POSTGRES names (the
@@ -120,6 +124,39 @@ func TestPostgresMigrations(t *testing.T) {
 	})
 }
 
+// Replicas started together seed one fresh database at once; none may fail for it, as a failed
+// seed ends the process (a restart the kubelet counts).
+func TestPostgresSeededConcurrently(t *testing.T) {
+	ctx := context.Background()
+	seed, err := ParseSeed([]byte(defaultSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 10 {
+		url := testDatabase(t)
+		stores := make([]*PostgresStore, 4)
+		for i := range stores {
+			stores[i] = migratedStore(t, url)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(stores))
+		for i, store := range stores {
+			wg.Go(func() { errs[i] = store.Seed(ctx, seed) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		var count int
+		if err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&count); err != nil {
+			t.Fatal(err)
+		}
+		if count != len(seed) {
+			t.Fatalf("round %d: %d users, want the seed's %d", round, count, len(seed))
+		}
+	}
+}
+
 func TestPostgresSharedByProcesses(t *testing.T) {
 	ctx := context.Background()
 	url := testDatabase(t)
@@ -176,5 +213,42 @@ func TestPostgresUnavailable(t *testing.T) {
 func TestOpenPostgresRefusesABadURL(t *testing.T) {
 	if _, err := OpenPostgres("postgres://a b:c/", 4); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Fatalf("error %v, want one naming DATABASE_URL", err)
+	}
+}
+
+// A read within a request's trace records its query as a child span, with the statement and
+// without its arguments (an email is personal data).
+func TestPostgresQueriesAreSpansOfTheRequest(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	previous := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder)))
+	t.Cleanup(func() { otel.SetTracerProvider(previous) })
+	store := migratedStore(t, testDatabase(t))
+
+	ctx, request := otel.Tracer("test").Start(context.Background(), "request")
+	if _, err := store.Get(ctx, "no-such-user"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get: %v, want ErrNotFound", err)
+	}
+	request.End()
+	var query sdktrace.ReadOnlySpan
+	for _, s := range recorder.Ended() {
+		if s.Parent().SpanID() == request.SpanContext().SpanID() && s.Name() == "SELECT" {
+			query = s
+		}
+	}
+	if query == nil {
+		t.Fatalf("no query span under the request's span among %d spans", len(recorder.Ended()))
+	}
+	var statement string
+	for _, a := range query.Attributes() {
+		if a.Key == semconv.DBQueryTextKey {
+			statement = a.Value.AsString()
+		}
+		if strings.Contains(a.Value.Emit(), "no-such-user") {
+			t.Errorf("attribute %s holds the query's argument", a.Key)
+		}
+	}
+	if !strings.Contains(statement, "FROM users") {
+		t.Errorf("query span's statement %q", statement)
 	}
 }
