@@ -14,14 +14,14 @@ import { imagePlatform, nodeArchitecture } from "./components/cluster/eksParts";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ReferencedCluster } from "./components/cluster/referencedCluster";
 import { ServiceImage } from "./components/image/serviceImage";
-import { charts, chartPackagePath, type ChartSource } from "./components/charts/charts";
+import { chartPackagePath, type ChartSource } from "./components/charts/charts";
 import { AppNamespace } from "./components/namespace/appNamespace";
 import { Registry } from "./components/registry/registry";
 import { ConfigError } from "./config/errors";
 import { configNamespace, type LoadedConfig } from "./config/load";
 import { buildSchema, type ServiceConfig, type StackConfig } from "./config/schema";
 import { features } from "./features";
-import { type AnyFeature, type FeatureContext, servicePathsOf, sliceOf } from "./features/feature";
+import { type AnyFeature, type FeatureContext, type FeatureDeployment, enabledFeatures, servicePathsOf, sliceOf } from "./features/feature";
 
 export interface StackOutputs {
   readonly namespace: pulumi.Output<string>;
@@ -51,7 +51,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
   const cluster = createCluster(config, secrets.kubeconfig, protect);
   const kubernetes = { provider: cluster.provider };
   const platform = imagesPlatform(config, cluster);
-  const enabled = list.filter((feature) => feature.enabled(sliceOf(config, feature)));
+  const enabled = enabledFeatures(list, config);
 
   const namespace = new AppNamespace(config.namespace, { namespaceName: config.namespace }, kubernetes);
   const featureImages = enabled.flatMap((feature) => feature.images?.(sliceOf(config, feature)) ?? []);
@@ -77,21 +77,35 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     return new ServiceImage(name, imageArgs(name, { image: image.prebuilt, build: buildSchema.parse({}) }, config, registry, projectDir, platform)).imageRef;
   };
 
+  const paths = servicePathsOf(list, config);
   const context: FeatureContext = {
     environment: config.environment,
+    stack: config,
+    scrapers: paths.opsIngressFrom,
     appNamespace: config.namespace,
     chartSource: chartSourceOf(config, projectDir),
     secret: (name) => secrets[name] as pulumi.Output<string>,
     image: imageOf,
+    elasticsearchClients: enabled.flatMap((feature) =>
+      (feature.elasticsearchClients?.(sliceOf(config, feature)) ?? []).map(({ passwordSecret, ...client }) => ({
+        ...client,
+        password: secrets[passwordSecret] as pulumi.Output<string>,
+      })),
+    ),
+    elasticsearch: () => deployed.find((d) => d.elasticsearch !== undefined)?.elasticsearch,
+    monitoring: () => deployed.find((d) => d.monitoring !== undefined)?.monitoring,
     opts: kubernetes,
   };
-  const paths = servicePathsOf(list, config);
 
   const serviceNames = Object.keys(config.services);
   const callersOf = (name: string) => serviceNames.filter((other) => config.services[other]?.calls.includes(name));
   const services = Object.fromEntries(
     Object.entries(config.services).map(([name, service]) => {
       const image = new ServiceImage(name, imageArgs(name, service, config, registry, projectDir, platform));
+      const additions = enabled.map(
+        (feature) =>
+          feature.forService?.(sliceOf(config, feature), { name, config: service, namespace: config.namespace, environment: config.environment }) ?? {},
+      );
       const workload = new GoService(
         name,
         {
@@ -106,12 +120,13 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
           autoscaling: service.autoscaling,
           resources: service.resources,
           scheduling: service.scheduling,
-          env: service.env,
+          env: Object.assign({}, service.env, ...additions.map((a) => a.env ?? {})),
           secretEnv: secretEnv[name],
           calls: service.calls.map((callee) => ({ name: callee, port: (config.services[callee] as ServiceConfig).port })),
           callers: service.expose ? "anyone" : callersOf(name),
           opsIngressFrom: paths.opsIngressFrom,
-          egress: paths.egress,
+          egress: [...paths.egress, ...additions.flatMap((a) => a.egress ?? [])],
+          secretKeyEnv: additions.flatMap((a) => a.secretKeyEnv ?? []),
           drainSeconds: service.drainSeconds,
           shutdownTimeoutSeconds: service.shutdownTimeoutSeconds,
         },
@@ -121,11 +136,16 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     }),
   );
 
-  const deployed = enabled.map((feature) => ({ key: feature.key, ...feature.deploy(sliceOf(config, feature), context) }));
+  // In the list's order, each feature seeing what those before it offer (context.elasticsearch).
+  const deployed: (FeatureDeployment & { key: string })[] = [];
+  for (const feature of enabled) {
+    deployed.push({ key: feature.key, ...feature.deploy(sliceOf(config, feature), context) });
+  }
   for (const [name, { service, workload }] of Object.entries(services)) {
     for (const feature of deployed) {
       feature.addToService?.({
         name,
+        config: service,
         namespace: namespace.name,
         protocol: service.protocol,
         availabilityObjectivePercent: service.availabilityObjectivePercent,
@@ -221,9 +241,7 @@ export function checkSources(config: StackConfig, projectDir: string, list: read
   });
   const building =
     Object.values(config.services).some((service) => service.image === undefined) ||
-    list.some(
-      (feature) => feature.enabled(sliceOf(config, feature)) && (feature.images?.(sliceOf(config, feature)) ?? []).some((i) => i.prebuilt === undefined),
-    );
+    enabledFeatures(list, config).some((feature) => (feature.images?.(sliceOf(config, feature)) ?? []).some((i) => i.prebuilt === undefined));
   const platform = knownPlatform(config);
   if (building && config.images.builder === "classic" && platform !== undefined && platform !== hostPlatform()) {
     problems.push(classicPlatformProblem(platform));
@@ -236,7 +254,8 @@ export function checkSources(config: StackConfig, projectDir: string, list: read
   }
   if (config.charts.directory !== undefined) {
     const directory = path.resolve(projectDir, config.charts.directory);
-    for (const ref of Object.values(charts)) {
+    const installed = enabledFeatures(list, config).flatMap((feature) => feature.charts?.(sliceOf(config, feature), config) ?? []);
+    for (const ref of installed) {
       if (!isKind(chartPackagePath(ref, directory), "file")) {
         problems.push(`${configNamespace}:charts.directory: ${chartPackagePath(ref, directory)} is missing; it must hold every chart the stack installs`);
       }

@@ -4,7 +4,16 @@
  * `@flotilla/stack/aws` and image builds in `@flotilla/stack/image`, so a program that uses neither
  * installs neither provider. Importing registers nothing.
  */
-export { addressVariable, envProblems, GoService, type GoServiceArgs, goServiceDefaults, platformEnvNames, serviceEnv } from "./apps/goService";
+export {
+  addressVariable,
+  envProblems,
+  GoService,
+  type GoServiceArgs,
+  goServiceDefaults,
+  platformEnvNames,
+  type SecretKeyEnv,
+  serviceEnv,
+} from "./apps/goService";
 export { isCredentialName, isCredentialValue } from "./apps/credentials";
 export { type Callee, type EgressPeer, serviceNetworkPolicy, type ServiceTraffic } from "./apps/networkPolicy";
 export * as podSpec from "./apps/podSpec";

@@ -9,7 +9,7 @@ import { envProblems, portCollisions } from "../components/apps/goService";
 import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
 import type { PodDemand } from "../components/podDemand";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
-import { type AnyFeature, sliceOf } from "../features/feature";
+import { type AnyFeature, enabledFeatures, pathFrom, sliceOf } from "../features/feature";
 import { digestProblem } from "./parts";
 import type { StackKeys } from "./schema";
 
@@ -25,10 +25,21 @@ export const crossChecksOf =
     for (const [name, service] of Object.entries(config.services)) {
       checkService(config, name, service, ctx);
     }
+    const enabled = new Set(enabledFeatures(list, config).map((f) => f.key));
     for (const feature of list) {
       feature.check?.(sliceOf(config, feature), config, (path, input, message) =>
-        ctx.addIssue({ code: "custom", path: [feature.key, ...path], input, message }),
+        ctx.addIssue({ code: "custom", path: pathFrom(feature, path), input, message }),
       );
+      for (const needed of enabled.has(feature.key) ? (feature.requires ?? []) : []) {
+        if (!enabled.has(needed)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [feature.key, "enabled"],
+            input: true,
+            message: `needs ${needed} enabled, which it builds on; enable ${needed}, or set ${feature.key}.enabled to false`,
+          });
+        }
+      }
     }
     // What one node of the group can hold, for every pod's requests: known for EKS node groups.
     const biggest = config.cluster.type === "eks" ? largestNode(config.cluster.nodes.instanceTypes) : undefined;
@@ -132,7 +143,7 @@ function podDemands(config: Config, list: readonly AnyFeature[]): PodDemand[] {
   }));
   const featurePods = list.flatMap((feature) => {
     const slice = sliceOf(config, feature);
-    return feature.enabled(slice) ? feature.pods(slice).map((pod) => ({ ...pod, key: [feature.key, ...pod.key] })) : [];
+    return feature.enabled(slice, config) ? feature.pods(slice, config).map((pod) => ({ ...pod, key: pathFrom(feature, pod.key) })) : [];
   });
   return [...services, ...featurePods];
 }

@@ -261,6 +261,9 @@ export type StackKeys = z.output<z.ZodObject<typeof stackKeys>>;
 export function contractOf<const List extends readonly AnyFeature[]>(list: List) {
   const reserved = [...clusterNamespaces, ...featureNamespaces(list).map((n) => n.name)];
   const slices = Object.fromEntries(list.map((f) => [f.key, f.schema])) as FeatureShape<List>;
+  // Keys features add to every service's declaration, each optional there.
+  const serviceKeys = Object.fromEntries(list.flatMap((f) => (f.serviceKey ? [[f.serviceKey.key, f.serviceKey.schema.optional()]] : [])));
+  const services = z.record(dnsLabel, serviceSchema.extend(serviceKeys)).refine((s) => Object.keys(s).length > 0, "at least one service");
   /** The stack configuration's shape, before cross-field checks; keys are the `flotilla:` config keys. */
   const object = z.strictObject({
     environment: stackKeys.environment,
@@ -274,7 +277,7 @@ export function contractOf<const List extends readonly AnyFeature[]>(list: List)
     scope: stackKeys.scope,
     registry: stackKeys.registry,
     images: stackKeys.images,
-    services: stackKeys.services,
+    services: services as unknown as typeof stackKeys.services,
     ...slices,
     charts: chartsSchema,
   });

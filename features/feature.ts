@@ -10,8 +10,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { GoService } from "../components/apps/goService";
-import type { ChartSource } from "../components/charts/charts";
+import type { GoService, SecretKeyEnv } from "../components/apps/goService";
+import type { EgressPeer } from "../components/apps/networkPolicy";
+import type { ChartRef, ChartSource } from "../components/charts/charts";
+import type { ElasticsearchClient } from "../components/logging/logging";
 import type { PodDemand } from "../components/podDemand";
 
 /** A namespace a feature owns: no app may be deployed into it. */
@@ -31,15 +33,33 @@ export interface ServicePaths {
   readonly egress?: readonly EgressPath[];
 }
 
-export interface EgressPath {
-  readonly namespace: string;
-  readonly podLabels?: Readonly<Record<string, string>>;
-  readonly port: number;
+/** Pods of a namespace (all of them when `podLabels` is unset), or addresses outside the cluster (`cidr`), on a TCP port. */
+export type EgressPath = EgressPeer;
+
+/** The stack's own keys, as a feature's rules and pods see them. */
+export interface StackView {
+  readonly environment: string;
+  /** Each service's declaration, with the keys features add (`serviceKey`). */
+  readonly services: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly resources?: unknown }>>;
+}
+
+/** What a feature gives one service before its workload exists. */
+export interface ServiceAdditions {
+  /** Plain variables; the feature's `check` refuses a service that sets them itself. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Variables from keys of Secrets that exist apart from the config (an operator's credentials). */
+  readonly secretKeyEnv?: readonly SecretKeyEnv[];
+  /** Destinations only this service may reach. */
+  readonly egress?: readonly EgressPath[];
 }
 
 /** What the stack hands a feature it deploys. */
 export interface FeatureContext {
   readonly environment: string;
+  /** The whole validated config, for what a feature reads beyond its slice (the services' declarations). */
+  readonly stack: StackView;
+  /** Namespaces the enabled features let scrape metrics (`opsIngressFrom`), for a feature's own pods' metrics ports. */
+  readonly scrapers: readonly string[];
   /** The namespace the services run in. */
   readonly appNamespace: string;
   readonly chartSource: ChartSource;
@@ -47,13 +67,46 @@ export interface FeatureContext {
   readonly secret: (name: string) => pulumi.Output<string>;
   /** The image of one of `Feature.images`, by name: built and pushed by the stack, or the prebuilt one. */
   readonly image: (name: string) => pulumi.Output<string>;
+  /** The users the enabled features declare in Elasticsearch (`Feature.elasticsearchClients`), passwords resolved. */
+  readonly elasticsearchClients: readonly ElasticsearchClient[];
+  /** The Elasticsearch a feature deployed before this one offers (`FeatureDeployment.elasticsearch`), if any. */
+  readonly elasticsearch: () => SharedElasticsearch | undefined;
+  /** The Prometheus a feature deployed before this one runs (`FeatureDeployment.monitoring`), if any. */
+  readonly monitoring: () => SharedMonitoring | undefined;
   /** The cluster's provider. */
   readonly opts: pulumi.ComponentResourceOptions;
 }
 
+/** An Elasticsearch that one feature runs and others use, each as a user of its own. */
+export interface SharedElasticsearch {
+  readonly url: pulumi.Output<string>;
+  /** PEM certificate of the CA that signed its HTTP certificate. */
+  readonly caCertificate: pulumi.Output<string>;
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Replicas an index there should have: 1 where there is a second node to hold them. */
+  readonly indexReplicas: number;
+}
+
+/** A Prometheus (and Grafana) that one feature runs and others' monitors, rules and dashboards join. */
+export interface SharedMonitoring {
+  /** What a PodMonitor, ServiceMonitor or PrometheusRule waits for: the operator's CRDs. */
+  readonly ready: pulumi.Resource;
+  readonly scrapeInterval: string;
+  /** Where alerts' `runbook_url` annotations point. */
+  readonly runbookBaseUrl: string;
+  /** Grafana's namespace: its data source sidecar reads ConfigMaps there alone. */
+  readonly grafanaNamespace: pulumi.Output<string>;
+}
+
+/** A user a feature needs in the shared Elasticsearch; its password is one of the feature's `secrets`, by name. */
+export type ElasticsearchClientDeclaration = Omit<ElasticsearchClient, "password"> & { readonly passwordSecret: string };
+
 /** A service as a feature sees it, once deployed. */
 export interface DeployedService {
   readonly name: string;
+  /** Its declaration, with the keys features add. */
+  readonly config: Readonly<Record<string, unknown>>;
   readonly namespace: pulumi.Output<string>;
   readonly protocol: "http" | "grpc";
   readonly availabilityObjectivePercent?: number;
@@ -65,6 +118,10 @@ export interface FeatureDeployment {
   readonly outputs: Readonly<Record<string, pulumi.Output<string> | undefined>>;
   /** Adds what the feature gives each service (monitors, rules, dashboards). */
   addToService?(service: DeployedService): void;
+  /** The Elasticsearch it runs, for the features deployed after it. */
+  readonly elasticsearch?: SharedElasticsearch;
+  /** The Prometheus it runs, for the features deployed after it. */
+  readonly monitoring?: SharedMonitoring;
 }
 
 /** What the feature leaves after `pulumi destroy`, for the end-to-end teardown check. */
@@ -85,19 +142,31 @@ export interface Feature<Key extends string = string, Schema extends z.ZodType =
   /** Its config slice, with defaults; `enabled` decides whether it deploys. */
   readonly schema: Schema;
   readonly namespaces: readonly FeatureNamespace[];
+  /** The Helm charts it installs for this config (the slice of an enabled feature); a chart directory must hold these. */
+  charts?(slice: z.output<Schema>, stack: StackView): readonly ChartRef[];
   /** Paths inside the slice whose values must be Pulumi secrets, by the name `FeatureContext.secret` takes. */
   readonly secrets?: Readonly<Record<string, readonly string[]>>;
   /** The teardown check's part. */
   readonly teardown?: Teardown;
-  enabled(slice: z.output<Schema>): boolean;
-  /** Rules across the slice's keys and the environment; `report` takes a path inside the slice. */
-  check?(
+  /** Keys of the features it needs enabled beside it, deployed before it (earlier in the list). */
+  readonly requires?: readonly string[];
+  /** Users it needs in the shared Elasticsearch (`FeatureDeployment.elasticsearch`). */
+  elasticsearchClients?(slice: z.output<Schema>): readonly ElasticsearchClientDeclaration[];
+  /** A key the feature adds to every service's declaration (`services.<name>.<key>`), optional there. */
+  readonly serviceKey?: { readonly key: string; readonly schema: z.ZodType };
+  enabled(slice: z.output<Schema>, stack: StackView): boolean;
+  /**
+   * Rules across the slice's keys, the environment and the services; `report` takes a path inside
+   * the slice, or from the config's root when it starts with "services".
+   */
+  check?(slice: z.output<Schema>, stack: StackView, report: (path: readonly (string | number)[], input: unknown, message: string) => void): void;
+  /** Its pods and what each requests, for the check against the nodes; keys as `check`'s paths. */
+  pods(slice: z.output<Schema>, stack: StackView): PodDemand[];
+  /** What it gives a service before the service's workload is made. */
+  forService?(
     slice: z.output<Schema>,
-    stack: { readonly environment: string },
-    report: (path: readonly (string | number)[], input: unknown, message: string) => void,
-  ): void;
-  /** The pods it runs and what each requests, for the check against the nodes; keys inside the slice. */
-  pods(slice: z.output<Schema>): PodDemand[];
+    service: { readonly name: string; readonly config: Readonly<Record<string, unknown>>; readonly namespace: string; readonly environment: string },
+  ): ServiceAdditions;
   /** Images built from the services' Dockerfile (`services/cmd/<name>`), or prebuilt when `prebuilt` is set. */
   images?(slice: z.output<Schema>): readonly { readonly name: string; readonly prebuilt?: string }[];
   servicePaths(slice: z.output<Schema>): ServicePaths;
@@ -113,6 +182,9 @@ export const defineFeature = <const Key extends string, Schema extends z.ZodType
 
 /** The features' config slices as the contract's keys. */
 export type FeatureShape<List extends readonly AnyFeature[]> = { [F in List[number] as F["key"]]: F["schema"] };
+
+/** Prefixes a path reported inside a feature's slice with its key, unless it starts from the root ("services"). */
+export const pathFrom = (feature: AnyFeature, path: readonly (string | number)[]) => (path[0] === "services" ? [...path] : [feature.key, ...path]);
 
 /** The config slice of `feature` in a validated stack config. */
 export const sliceOf = <Schema extends z.ZodType>(config: object, feature: Feature<string, Schema>): z.output<Schema> =>
@@ -131,9 +203,12 @@ export const privilegedNamespacesOf = (list: readonly AnyFeature[]): string[] =>
 export const featureSecretPaths = (list: readonly AnyFeature[]): Record<string, readonly string[]> =>
   Object.fromEntries(list.flatMap((f) => Object.entries(f.secrets ?? {}).map(([name, path]) => [name, [f.key, ...path]])));
 
+/** The features of `list` that `config` enables. */
+export const enabledFeatures = (list: readonly AnyFeature[], config: StackView): AnyFeature[] => list.filter((f) => f.enabled(sliceOf(config, f), config));
+
 /** The paths the enabled features open in every service's NetworkPolicy, merged. */
-export function servicePathsOf(list: readonly AnyFeature[], config: object): Required<ServicePaths> {
-  const enabled = list.filter((f) => f.enabled(sliceOf(config, f)));
+export function servicePathsOf(list: readonly AnyFeature[], config: StackView): Required<ServicePaths> {
+  const enabled = enabledFeatures(list, config);
   const paths = enabled.map((f) => f.servicePaths(sliceOf(config, f)));
   return { opsIngressFrom: paths.flatMap((p) => p.opsIngressFrom ?? []), egress: paths.flatMap((p) => p.egress ?? []) };
 }

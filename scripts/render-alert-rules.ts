@@ -1,8 +1,18 @@
 /**
- * Prints the dev stack's service rules as one Prometheus rule file, for promtool and a real
- * Prometheus: `tsx scripts/render-alert-rules.ts > rules.yaml`.
+ * Prints Flotilla's alert rules as one Prometheus rule file:
+ * `tsx scripts/render-alert-rules.ts [all|services] > rules.yaml`.
+ * - all (the default): the dev stack's service rules, a managed database's and the tracing
+ *   pipeline's, which promtool checks and unit-tests;
+ * - services: the dev stack's service rules alone, which the real Prometheus of
+ *   scripts/verify-metrics loads, since it scrapes the services and nothing else.
  */
 import { stringify } from "yaml";
-import { devStackRules } from "../test/devStackMonitoring";
+import { devStackRules, exampleDatabaseRules, tracingPipelineRules } from "../test/devStackMonitoring";
 
-process.stdout.write(stringify({ groups: devStackRules() }));
+const scope = process.argv[2] ?? "all";
+if (scope !== "all" && scope !== "services") {
+  process.stderr.write(`render-alert-rules: unknown scope "${scope}" (expected all or services)\n`);
+  process.exit(2);
+}
+const groups = scope === "all" ? [...devStackRules(), ...exampleDatabaseRules(), ...tracingPipelineRules()] : devStackRules();
+process.stdout.write(stringify({ groups }));

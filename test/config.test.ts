@@ -16,7 +16,7 @@ function raw(config: Config): Record<string, string> {
 }
 
 /** Top-level keys the stack's secrets live under (Grafana's and the collector's passwords), as Pulumi marks them. */
-const secretKeys = ["monitoring", "logging"];
+const secretKeys = ["monitoring", "logging", "tracing"];
 
 function devConfig(): Config {
   const { values } = stackConfigWithSecrets("dev");

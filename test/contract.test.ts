@@ -314,6 +314,7 @@ const refused: [string, Change, RegExp][] = [
     (c) => {
       c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["t3.micro"] } };
       c["flotilla:logging"] = { enabled: false };
+      c["flotilla:tracing"] = { enabled: false };
     },
     /flotilla:monitoring\.prometheus\.resources\.requests\.memory: must fit on a node: the biggest of cluster\.nodes\.instanceTypes \(t3\.micro\) allocates 350Mi to pods, every node's DaemonSets take 24Mi of it; 326Mi is left for one pod, so Prometheus \(with its config reloader\) would stay Pending/,
   ],
@@ -396,8 +397,8 @@ describe("accepted edge cases", () => {
       },
     ],
     [
-      "monitoring and logging both off, without passwords",
-      (c) => Object.assign(c, { "flotilla:monitoring": { enabled: false }, "flotilla:logging": { enabled: false } }),
+      "monitoring, logging and tracing all off, without passwords",
+      (c) => Object.assign(c, { "flotilla:monitoring": { enabled: false }, "flotilla:logging": { enabled: false }, "flotilla:tracing": { enabled: false } }),
     ],
   ];
 

@@ -5,6 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { databaseRules } from "../components/data/rules";
+import { tracingRules } from "../components/tracing/rules";
 import { type RuleGroup, serviceRules } from "../components/monitoring/alertRules";
 import { type Dashboard, overviewDashboard, serviceDashboard } from "../components/monitoring/dashboards";
 import { monitoringDefaults } from "../components/monitoring/defaults";
@@ -30,3 +32,14 @@ export const devStackRules = (): RuleGroup[] =>
   );
 
 export const devStackDashboards = (): Dashboard[] => [...services.map(serviceDashboard), overviewDashboard(namespace)];
+
+/**
+ * The rules of a managed database for users as prod runs it (three instances): the dev stack's
+ * users reads an external database, so these are checked by promtool alone (test/promtool), not
+ * by the real Prometheus, which has no CloudNativePG instance to scrape.
+ */
+export const exampleDatabaseRules = (): RuleGroup[] =>
+  databaseRules({ cluster: "users-db", namespace, instances: 3, runbookBaseUrl: monitoringDefaults.runbookBaseUrl });
+
+/** The tracing pipeline's rules, as the dev stack deploys them: promtool checks them alone, too. */
+export const tracingPipelineRules = (): RuleGroup[] => tracingRules({ namespace: "tracing", runbookBaseUrl: monitoringDefaults.runbookBaseUrl });

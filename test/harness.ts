@@ -182,6 +182,8 @@ async function resolveOutputs(outputs: Partial<StackOutputs>): Promise<{ values:
 export const testGrafanaPassword = "test-grafana-password-4f1e";
 /** The collector's password, likewise. */
 export const testCollectorPassword = "test-collector-password-9c2d";
+/** Jaeger's Elasticsearch password, likewise. */
+export const testTracingStoragePassword = "test-tracing-password-7b3e";
 
 /** The config of `Pulumi.<stack>.yaml` with the secrets a user sets beside it, changed by `override`. */
 export function stackConfigWithSecrets(stack: "dev" | "prod"): { values: Record<string, any>; secretKeys: string[] } {
@@ -189,7 +191,8 @@ export function stackConfigWithSecrets(stack: "dev" | "prod"): { values: Record<
   const monitoring = (values["flotilla:monitoring"] ?? {}) as Record<string, any>;
   values["flotilla:monitoring"] = { ...monitoring, grafana: { ...monitoring.grafana, adminPassword: testGrafanaPassword } };
   values["flotilla:logging"] = { ...(values["flotilla:logging"] as object), collectorPassword: testCollectorPassword };
-  return { values, secretKeys: ["flotilla:monitoring", "flotilla:logging"] };
+  values["flotilla:tracing"] = { ...(values["flotilla:tracing"] as object), storagePassword: testTracingStoragePassword };
+  return { values, secretKeys: ["flotilla:monitoring", "flotilla:logging", "flotilla:tracing"] };
 }
 
 /** Runs the program with the config of `Pulumi.<stack>.yaml` and its secrets, optionally changed by `override`. */

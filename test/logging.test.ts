@@ -49,7 +49,11 @@ describe.each(["dev", "prod"] as const)("logging in the %s stack", async (stack)
     expect(roles).toContain('names: ["logs-flotilla-*"]');
     expect(roles).toContain('privileges: ["create_doc", "auto_configure"]');
     expect(roles).toContain("cluster: []");
-    expect(es.spec.auth).toEqual({ fileRealm: [{ secretName: "logging-collector-user-abc123" }], roles: [{ secretName: "logging-collector-role-abc123" }] });
+    // Beside it in the file realm, the users other features declare (tracing's Jaeger), each with its own role.
+    expect(es.spec.auth).toEqual({
+      fileRealm: [{ secretName: "logging-collector-user-abc123" }, { secretName: "logging-flotilla-jaeger-user-abc123" }],
+      roles: [{ secretName: "logging-collector-role-abc123" }, { secretName: "logging-flotilla-jaeger-role-abc123" }],
+    });
   });
 
   it("keeps every password out of plain inputs: no resource carries one outside a secret", () => {
@@ -119,7 +123,8 @@ describe.each(["dev", "prod"] as const)("logging in the %s stack", async (stack)
 });
 
 describe("logging switched off", async () => {
-  const run = await runStack("dev", (config) => (config["flotilla:logging"] = { enabled: false }));
+  // Tracing stores its traces in logging's Elasticsearch: it goes too (its own refusal is in tracing.test.ts).
+  const run = await runStack("dev", (config) => Object.assign(config, { "flotilla:logging": { enabled: false }, "flotilla:tracing": { enabled: false } }));
 
   it("deploys none of it, builds no setup image and needs no collector password", () => {
     expect(run.resources.filter((r) => r.type.startsWith("flotilla:logging:"))).toEqual([]);

@@ -79,7 +79,13 @@ describe.each(["dev", "prod"] as const)("monitoring in the %s stack", async (sta
       selector: { matchLabels: { "app.kubernetes.io/name": "users", "app.kubernetes.io/part-of": "flotilla" } },
       endpoints: [{ port: "ops", path: "/metrics", scheme: "http", interval: "30s" }],
     });
-    expect(run.ofType(RULE).map((r) => r.inputs.metadata.namespace)).toEqual(["flotilla", "flotilla"]);
+    // One per service, beside the tracing collector's own (test/tracing.test.ts).
+    expect(
+      run
+        .ofType(RULE)
+        .map((r) => r.inputs.metadata.namespace)
+        .sort(),
+    ).toEqual(["flotilla", "flotilla", "tracing"]);
     const dashboards = run.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
     expect(dashboards.map((d) => d.name).sort()).toEqual(["gateway-dashboard", "monitoring-flotilla-overview", "users-dashboard"]);
   });
@@ -159,7 +165,13 @@ describe("chart sources", () => {
   it("takes chart packages from a directory", async () => {
     const directory = fs.mkdtempSync(path.join(projectDir, "build-charts-"));
     try {
-      for (const file of ["kube-prometheus-stack-88.5.3.tgz", "eck-operator-3.5.0.tgz", "fluent-bit-0.58.1.tgz"]) {
+      for (const file of [
+        "kube-prometheus-stack-88.5.3.tgz",
+        "eck-operator-3.5.0.tgz",
+        "fluent-bit-0.58.1.tgz",
+        "opentelemetry-collector-0.170.0.tgz",
+        "jaeger-4.2.3.tgz",
+      ]) {
         fs.writeFileSync(path.join(directory, file), "");
       }
       const run = await runStack("dev", (config) => (config["flotilla:charts"] = { directory: path.basename(directory) }));

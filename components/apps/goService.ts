@@ -84,6 +84,13 @@ export interface GoServiceArgs {
    */
   readonly secretEnv?: Record<string, pulumi.Input<string>>;
   /**
+   * Environment variables read from keys of Secrets that exist apart from the stack's config,
+   * such as the credentials a database operator generates: only the reference passes through
+   * Pulumi, never the value.
+   * @default []
+   */
+  readonly secretKeyEnv?: readonly SecretKeyEnv[];
+  /**
    * The application the service is part of: its pods' `app.kubernetes.io/part-of` label. The
    * services it calls and is called by are taken to be part of the same application.
    * @default "flotilla"
@@ -132,6 +139,13 @@ export interface GoServiceArgs {
    * @default "dev"
    */
   readonly environment?: string;
+}
+
+/** An environment variable taken from one key of an existing Secret. */
+export interface SecretKeyEnv {
+  readonly name: string;
+  readonly secret: pulumi.Input<string>;
+  readonly key: string;
 }
 
 /** The name of the operations port, on the container and the Service: what a ServiceMonitor scrapes. */
@@ -187,6 +201,9 @@ export class GoService extends pulumi.ComponentResource {
         (p) => `${p.at}.${p.name}: ${p.message}`,
       ),
       ...serviceShapeProblems({ port, opsPort, debugPort, replicas: args.replicas, autoscaling: args.autoscaling }),
+      ...(args.secretKeyEnv ?? [])
+        .filter((e) => e.name in (args.env ?? {}) || e.name in (args.secretEnv ?? {}) || platformEnvNames.includes(e.name))
+        .map((e) => `secretKeyEnv.${e.name}: is set by env, secretEnv or the platform too; set it once`),
     ];
     if (problems.length > 0) {
       throw new pulumi.ResourceError(`GoService ${name}: ${problems.join("; ")}`, this);
@@ -262,6 +279,9 @@ export class GoService extends pulumi.ComponentResource {
                     { name: opsPortName, containerPort: opsPort, protocol: "TCP" },
                   ],
                   envFrom: [{ configMapRef: { name: env.metadata.name } }, ...(secretEnv ? [{ secretRef: { name: secretEnv.metadata.name } }] : [])],
+                  ...(args.secretKeyEnv?.length
+                    ? { env: args.secretKeyEnv.map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { name: e.secret, key: e.key } } })) }
+                    : {}),
                   resources: resourceRequirements(args.resources ?? d.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(opsPort),

@@ -30,14 +30,18 @@ export interface ServiceTraffic {
   readonly egress?: readonly EgressPeer[];
 }
 
-/** Pods of another namespace (all of them when `podLabels` is unset) that a service may reach on a TCP port. */
-export interface EgressPeer {
-  readonly namespace: string;
-  readonly podLabels?: Readonly<Record<string, string>>;
-  readonly port: number;
-}
+/**
+ * Where else a service may send, on a TCP port: pods of a namespace (all of them when `podLabels`
+ * is unset), or addresses outside the cluster (`cidr`, such as a managed database's subnet).
+ */
+export type EgressPeer =
+  | { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>>; readonly port: number }
+  | { readonly cidr: string; readonly port: number };
 
-const inNamespace = (namespace: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } });
+/** A policy peer: every pod of a namespace. */
+export const inNamespace = (namespace: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } });
+/** A policy's ports: each a TCP port. */
+export const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
 
 /** Cluster DNS, which every pod needs to find the services it calls. */
 export const dnsEgress = {
@@ -56,16 +60,20 @@ export const dnsEgress = {
 export function serviceNetworkPolicy(traffic: ServiceTraffic): NetworkPolicySpec {
   const callers =
     traffic.callers === "anyone" ? {} : { from: traffic.callers.map((caller) => ({ podSelector: { matchLabels: selectorLabels(caller, traffic.partOf) } })) };
-  const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: [{ protocol: "TCP", port: traffic.port }] }] : [];
+  const publicIngress = traffic.callers === "anyone" || traffic.callers.length > 0 ? [{ ...callers, ports: tcp(traffic.port) }] : [];
   const opsFrom = traffic.opsIngressFrom ?? [];
-  const scrapeIngress = opsFrom.length > 0 ? [{ from: opsFrom.map(inNamespace), ports: [{ protocol: "TCP", port: traffic.opsPort }] }] : [];
+  const scrapeIngress = opsFrom.length > 0 ? [{ from: opsFrom.map(inNamespace), ports: tcp(traffic.opsPort) }] : [];
   const calleeEgress = traffic.callees.map((callee) => ({
     to: [{ podSelector: { matchLabels: selectorLabels(callee.name, traffic.partOf) } }],
-    ports: [{ protocol: "TCP", port: callee.port }],
+    ports: tcp(callee.port),
   }));
   const otherEgress = (traffic.egress ?? []).map((peer) => ({
-    to: [{ ...inNamespace(peer.namespace), ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}) }],
-    ports: [{ protocol: "TCP", port: peer.port }],
+    to: [
+      "cidr" in peer
+        ? { ipBlock: { cidr: peer.cidr } }
+        : { ...inNamespace(peer.namespace), ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}) },
+    ],
+    ports: tcp(peer.port),
   }));
   return {
     podSelector: { matchLabels: traffic.podSelector },

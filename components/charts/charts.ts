@@ -42,6 +42,27 @@ export const charts = {
     repository: "https://fluent.github.io/helm-charts",
     mirroredImages: (registry: string) => ({ image: { repository: `${registry}/fluent/fluent-bit` } }),
   },
+  /** The CloudNativePG operator 1.30.0, which runs each service's PostgreSQL cluster. */
+  cloudnativePg: {
+    chart: "cloudnative-pg",
+    version: "0.29.0",
+    repository: "https://cloudnative-pg.github.io/charts",
+    mirroredImages: (registry: string) => ({ image: { repository: `${registry}/cloudnative-pg/cloudnative-pg` } }),
+  },
+  /** The OpenTelemetry Collector 0.158 (its Kubernetes distribution), which receives the services' spans. */
+  otelCollector: {
+    chart: "opentelemetry-collector",
+    version: "0.170.0",
+    repository: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+    mirroredImages: (registry: string) => ({ image: { repository: `${registry}/otel/opentelemetry-collector-k8s` } }),
+  },
+  /** Jaeger 2.13, which stores traces in Elasticsearch and serves the query API and UI. */
+  jaeger: {
+    chart: "jaeger",
+    version: "4.2.3",
+    repository: "https://jaegertracing.github.io/helm-charts",
+    mirroredImages: (registry: string) => ({ global: { imageRegistry: registry } }),
+  },
 } as const satisfies Record<string, ChartRef>;
 
 /**

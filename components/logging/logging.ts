@@ -71,6 +71,26 @@ export interface LoggingArgs {
    * @default any node
    */
   readonly scheduling?: Scheduling;
+  /**
+   * Users of other parts of the stack in Elasticsearch (Jaeger's), each limited by a role of its
+   * own and let in to port 9200 from its pods only.
+   * @default none
+   */
+  readonly elasticsearchClients?: readonly ElasticsearchClient[];
+}
+
+/** A user of Elasticsearch beside the log collector, and what it may do there. */
+export interface ElasticsearchClient {
+  readonly user: string;
+  /** Its password; pass a secret Output. */
+  readonly password: pulumi.Input<string>;
+  /** Name of its role, and the role: cluster privileges and privileges on index patterns. */
+  readonly role: string;
+  readonly cluster: readonly string[];
+  readonly indices: readonly { readonly names: readonly string[]; readonly privileges: readonly string[] }[];
+  /** Where its pods run, and their labels: the only pods it is let in from. */
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
 }
 
 /** The ECK resource names, so the collector's configuration and the tests can name what ECK makes. */
@@ -83,6 +103,8 @@ export const eckNames = (cluster: string) => ({
 
 /** Name of the Elasticsearch and Kibana resources. */
 const clusterName = "logs";
+/** The labels ECK gives Elasticsearch's pods, for the policies of those who reach it. */
+export const elasticsearchPodLabels = { "elasticsearch.k8s.elastic.co/cluster-name": clusterName };
 const collectorUser = "flotilla-collector";
 const collectorRole = "flotilla_log_writer";
 
@@ -101,11 +123,18 @@ export class Logging extends pulumi.ComponentResource {
   readonly kibanaService?: pulumi.Output<string>;
   /** Secret holding the `elastic` superuser's password, made by ECK. */
   readonly elasticUserSecret: pulumi.Output<string>;
+  /** Elasticsearch's in-cluster URL, for `elasticsearchClients`. */
+  readonly elasticsearchUrl: pulumi.Output<string>;
+  /** The PEM certificate of ECK's CA, which signed Elasticsearch's HTTP certificate. */
+  readonly caCertificate: pulumi.Output<string>;
+  /** Replicas of each index: 1 where a second node can hold them, else 0 (one would never be allocated). */
+  readonly indexReplicas: number;
 
   constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:logging:Logging", name, {}, opts);
     const child = { parent: this };
     const replicas = args.replicas ?? loggingDefaults.elasticsearch.replicas;
+    const indexReplicas = replicas > 1 ? 1 : 0;
     const withKibana = args.kibana ?? loggingDefaults.kibana.enabled;
     const placed = podScheduling(args.scheduling);
     const names = eckNames(clusterName);
@@ -169,6 +198,28 @@ export class Logging extends pulumi.ComponentResource {
       },
       child,
     );
+    // Each client's user and role, in Secrets of their own that the file realm reads beside the collector's.
+    const clientArgs = args.elasticsearchClients ?? [];
+    const clients = clientArgs.map((client) => ({
+      user: new k8s.core.v1.Secret(
+        `${name}-${client.user}-user`,
+        {
+          metadata: { namespace: logsNamespace.name, labels: labels(client.user) },
+          type: "kubernetes.io/basic-auth",
+          stringData: pulumi.secret(pulumi.output(client.password).apply((password) => ({ username: client.user, password, roles: client.role }))),
+        },
+        child,
+      ).metadata.name,
+      role: new k8s.core.v1.Secret(
+        `${name}-${client.user}-role`,
+        {
+          metadata: { namespace: logsNamespace.name, labels: labels(client.user) },
+          // JSON is YAML: the role as Elasticsearch's roles.yml has it.
+          stringData: { "roles.yml": JSON.stringify({ [client.role]: { cluster: client.cluster, indices: client.indices } }) },
+        },
+        child,
+      ).metadata.name,
+    }));
 
     const elasticsearch = new k8s.apiextensions.CustomResource(
       `${name}-elasticsearch`,
@@ -195,8 +246,8 @@ export class Logging extends pulumi.ComponentResource {
           resources: args.resources ?? loggingDefaults.elasticsearch.resources,
           storageSize: args.storageSize,
           storageClass: args.storageClass,
-          collectorUserSecret: collectorUserSecret.metadata.name,
-          collectorRolesSecret: collectorRoles.metadata.name,
+          userSecrets: [collectorUserSecret.metadata.name, ...clients.map((c) => c.user)],
+          roleSecrets: [collectorRoles.metadata.name, ...clients.map((c) => c.role)],
           scheduling: args.scheduling,
         }),
       },
@@ -247,7 +298,7 @@ export class Logging extends pulumi.ComponentResource {
       caFile: "/fluent-bit/tls/ca.crt",
       bufferSize: loggingDefaults.collector.bufferSize,
       retentionDays: args.retentionDays ?? loggingDefaults.retentionDays,
-      indexReplicas: replicas > 1 ? 1 : 0,
+      indexReplicas,
     };
     new k8s.helm.v4.Chart(
       `${name}-fluent-bit`,
@@ -268,6 +319,7 @@ export class Logging extends pulumi.ComponentResource {
       agentNamespace: loggingDefaults.agentNamespace,
       operatorNamespace: loggingDefaults.operatorNamespace,
       setupLabels: labels("setup"),
+      clients: clientArgs.map((c) => ({ namespace: c.namespace, podLabels: c.podLabels })),
     });
     for (const [policy, spec] of Object.entries(policies)) {
       new k8s.networking.v1.NetworkPolicy(
@@ -309,11 +361,18 @@ export class Logging extends pulumi.ComponentResource {
     this.elasticsearchService = elasticsearch.id.apply(() => names.httpService);
     this.kibanaService = kibana?.id.apply(() => names.kibanaService);
     this.elasticUserSecret = elasticsearch.id.apply(() => names.elasticUserSecret);
+    // Known at preview, so that a chart configured with it previews its objects; its users wait
+    // for the CA below, which exists once Elasticsearch does.
+    this.elasticsearchUrl = pulumi.output(`https://${names.httpService}.${loggingDefaults.namespace}.svc:9200`);
+    this.indexReplicas = indexReplicas;
+    this.caCertificate = eckCa.data.apply((data) => Buffer.from(caCertificate(data), "base64").toString("utf8"));
     this.registerOutputs({
       namespace: this.namespace,
       elasticsearchService: this.elasticsearchService,
       kibanaService: this.kibanaService,
       elasticUserSecret: this.elasticUserSecret,
+      elasticsearchUrl: this.elasticsearchUrl,
+      caCertificate: this.caCertificate,
     });
   }
 }
@@ -333,8 +392,9 @@ interface ElasticsearchSettings {
   readonly resources: Resources;
   readonly storageSize?: string;
   readonly storageClass?: string;
-  readonly collectorUserSecret: pulumi.Input<string>;
-  readonly collectorRolesSecret: pulumi.Input<string>;
+  /** Secrets of the file realm's users (the collector's first) and of their roles. */
+  readonly userSecrets: readonly pulumi.Input<string>[];
+  readonly roleSecrets: readonly pulumi.Input<string>[];
   readonly scheduling?: Scheduling;
 }
 
@@ -349,7 +409,7 @@ export function elasticsearchSpec(s: ElasticsearchSettings): Record<string, unkn
         maxSkew: 1,
         topologyKey: "topology.kubernetes.io/zone",
         whenUnsatisfiable: "DoNotSchedule",
-        labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": clusterName } },
+        labelSelector: { matchLabels: elasticsearchPodLabels },
       },
     ];
   }
@@ -358,10 +418,8 @@ export function elasticsearchSpec(s: ElasticsearchSettings): Record<string, unkn
   }
   return {
     version: loggingDefaults.stackVersion,
-    auth: { fileRealm: [{ secretName: s.collectorUserSecret }], roles: [{ secretName: s.collectorRolesSecret }] },
-    ...(spread
-      ? { podDisruptionBudget: { spec: { maxUnavailable: 1, selector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": clusterName } } } } }
-      : {}),
+    auth: { fileRealm: s.userSecrets.map((secretName) => ({ secretName })), roles: s.roleSecrets.map((secretName) => ({ secretName })) },
+    ...(spread ? { podDisruptionBudget: { spec: { maxUnavailable: 1, selector: { matchLabels: elasticsearchPodLabels } } } } : {}),
     nodeSets: [
       {
         name: "default",

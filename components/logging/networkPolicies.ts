@@ -1,9 +1,10 @@
 /**
  * Who may talk to Elasticsearch and Kibana in the logging namespace, on top of its default-deny
- * policy: the collector's namespace, the ECK operator, Kibana and the setup Job, and nobody else.
+ * policy: the collector's namespace, the ECK operator, Kibana, the setup Job and the pods of the
+ * declared clients (Jaeger), and nobody else.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { dnsEgress } from "../apps/networkPolicy";
+import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
 
 type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
 
@@ -16,10 +17,9 @@ export interface LoggingTraffic {
   readonly operatorNamespace: string;
   /** Labels of the setup Job's pods. */
   readonly setupLabels: Record<string, string>;
+  /** Pods of other features that have a user of their own in Elasticsearch (Jaeger). */
+  readonly clients?: readonly { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> }[];
 }
-
-const inNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
-const tcp = (port: number) => [{ protocol: "TCP", port }];
 
 /** The policies by name: `elasticsearch`, `kibana` and `logsetup`. */
 export function loggingNetworkPolicies(t: LoggingTraffic): Record<string, Spec> {
@@ -31,7 +31,16 @@ export function loggingNetworkPolicies(t: LoggingTraffic): Record<string, Spec> 
       ...elasticsearch,
       policyTypes: ["Ingress", "Egress"],
       ingress: [
-        { from: [inNamespace(t.agentNamespace), inNamespace(t.operatorNamespace), kibana, setup], ports: tcp(9200) },
+        {
+          from: [
+            inNamespace(t.agentNamespace),
+            inNamespace(t.operatorNamespace),
+            kibana,
+            setup,
+            ...(t.clients ?? []).map((c) => ({ ...inNamespace(c.namespace), podSelector: { matchLabels: { ...c.podLabels } } })),
+          ],
+          ports: tcp(9200),
+        },
         // Node-to-node transport.
         { from: [elasticsearch], ports: tcp(9300) },
       ],

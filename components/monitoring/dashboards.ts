@@ -48,7 +48,9 @@ export function serviceDashboard(args: ServiceDashboardArgs): Dashboard {
       ]),
       panel("Duration", "s", [quantile(0.5), quantile(0.9), quantile(0.99)]),
       panel("Goroutines", "short", [{ expr: `sum by (pod) (go_goroutines{${sel}})`, legendFormat: "{{pod}}" }]),
-      panel("GC pause (max of last cycles)", "s", [{ expr: `max by (pod) (go_gc_duration_seconds{${sel},quantile="1"})`, legendFormat: "{{pod}}" }]),
+      // Summary quantiles read "1" in the text format and "1.0" in OpenMetrics (the services serve
+      // both) and in Prometheus 3, which normalises them.
+      panel("GC pause (max of last cycles)", "s", [{ expr: `max by (pod) (go_gc_duration_seconds{${sel},quantile=~"1|1.0"})`, legendFormat: "{{pod}}" }]),
       panel("Heap in use", "bytes", [{ expr: `sum by (pod) (go_memstats_heap_inuse_bytes{${sel}})`, legendFormat: "{{pod}}" }]),
       panel("Resident memory", "bytes", [{ expr: `sum by (pod) (process_resident_memory_bytes{${sel}})`, legendFormat: "{{pod}}" }]),
     ],

@@ -4,9 +4,10 @@
  * template and Kibana's data view. It opens nothing in the services' policies: the collector reads
  * the nodes' log files.
  */
+import { charts } from "../../components/charts/charts";
 import { z } from "zod";
 import { loggingDefaults } from "../../components/logging/defaults";
-import { Logging } from "../../components/logging/logging";
+import { elasticsearchPodLabels, Logging } from "../../components/logging/logging";
 import { loggingPods } from "../../components/logging/pods";
 import { quantityValue, bytesProblem } from "../../components/quantities";
 import { bytes, digestProblem, imageReferencePattern, resourcesSchema, schedulingSchema } from "../../config/parts";
@@ -68,6 +69,7 @@ const loggingSchema = z
 export const loggingFeature = defineFeature({
   key: "logging",
   schema: loggingSchema,
+  charts: () => [charts.eckOperator, charts.fluentBit],
   namespaces: [
     { name: loggingDefaults.namespace, podSecurity: loggingDefaults.podSecurity.namespace, why: "Elasticsearch, Kibana and the setup Job, closed by default" },
     {
@@ -121,11 +123,19 @@ export const loggingFeature = defineFeature({
         kibana: logging.kibana.enabled,
         validatingWebhook: logging.validatingWebhook,
         scheduling: logging.scheduling,
+        elasticsearchClients: context.elasticsearchClients,
       },
       context.opts,
     );
     return {
       outputs: { namespace: component.namespace, elasticsearchService: component.elasticsearchService, kibanaService: component.kibanaService },
+      elasticsearch: {
+        url: component.elasticsearchUrl,
+        caCertificate: component.caCertificate,
+        namespace: loggingDefaults.namespace,
+        podLabels: elasticsearchPodLabels,
+        indexReplicas: component.indexReplicas,
+      },
     };
   },
 });

@@ -3,6 +3,7 @@
  * the Monitoring component), and per service a ServiceMonitor, its alert rules and a dashboard.
  * Prometheus' namespace reaches every service's operations port, nothing else.
  */
+import { charts } from "../../components/charts/charts";
 import { z } from "zod";
 import { Monitoring } from "../../components/monitoring/monitoring";
 import { monitoringDefaults } from "../../components/monitoring/defaults";
@@ -116,6 +117,7 @@ const monitoringSchema = z
 export const monitoringFeature = defineFeature({
   key: "monitoring",
   schema: monitoringSchema,
+  charts: () => [charts.kubePrometheusStack],
   namespaces: [
     {
       name: monitoringDefaults.namespace,
@@ -162,6 +164,12 @@ export const monitoringFeature = defineFeature({
     );
     return {
       outputs: { namespace: component.namespace, prometheusService: component.prometheusService, grafanaService: component.grafanaService },
+      monitoring: {
+        ready: component,
+        scrapeInterval: monitoring.scrapeInterval,
+        runbookBaseUrl: monitoring.runbookBaseUrl,
+        grafanaNamespace: component.namespace,
+      },
       addToService(service) {
         new ServiceMonitoring(
           service.name,

@@ -1,0 +1,43 @@
+/**
+ * Defaults of a service's PostgreSQL database, written once: the PostgresCluster component falls
+ * back on them and the config contract reads them for its own defaults and documentation.
+ */
+import contract from "./database.json";
+
+export const databaseDefaults = {
+  /** Where the CloudNativePG operator runs. */
+  operatorNamespace: "cnpg-system",
+  /** PostgreSQL major versions that CloudNativePG 1.30 runs, and the default. */
+  postgresVersions: ["15", "16", "17", "18"],
+  postgresVersion: "17",
+  /** One instance where a lost node may lose the data (dev); three, one per zone, in prod. */
+  instances: (environment: string) => (environment === "prod" ? 3 : 1),
+  storageSize: "1Gi",
+  /** PostgreSQL keeps up to this much WAL between checkpoints; the volume must hold it and the data. */
+  maxWalSize: "512Mi",
+  maxConnections: 100,
+  /** Connections PostgreSQL keeps for superusers and the operator, apart from the services'. */
+  reservedConnections: 10,
+  /** Connections each replica of the service may hold. */
+  poolSize: 10,
+  port: 5432,
+  /** The instance manager's status port, which the operator asks, and the metrics port. */
+  statusPort: 8000,
+  metricsPort: 9187,
+  resources: {
+    requests: { cpu: "100m", memory: "256Mi", ephemeralStorage: "64Mi" },
+    limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "256Mi" },
+  },
+  /** What the database alerts page or open a ticket on (components/data/rules.ts). */
+  alerts: { connectionsPercent: 80, replicationLagSeconds: 60 },
+  operator: {
+    /** The chart's admission webhooks: on, as upstream ships them. */
+    admissionWebhooks: true,
+    resources: {
+      requests: { cpu: "50m", memory: "128Mi", ephemeralStorage: "16Mi" },
+      limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "64Mi" },
+    },
+  },
+  variables: contract.variables,
+  secretKeys: contract.secretKeys,
+} as const;

@@ -1,0 +1,210 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
+import { type Resources, resourceRequirements, selectorLabels, standardLabels } from "../apps/podSpec";
+import { type Scheduling } from "../apps/scheduling";
+import { monitoringDefaults } from "../monitoring/defaults";
+import { dashboardConfigMap } from "../monitoring/serviceMonitoring";
+import { databaseDefaults as d } from "./defaults";
+import { databaseDashboard, databaseRules } from "./rules";
+
+export interface PostgresClusterArgs {
+  /** Namespace of the service, where the cluster runs beside it. */
+  readonly namespace: pulumi.Input<string>;
+  /** The service that owns the database: its name is the database's and its owner's. */
+  readonly service: string;
+  /** The service's `app.kubernetes.io/part-of`, to select its pods. @default "flotilla" */
+  readonly partOf?: string;
+  /** PostgreSQL instances: one primary, the rest streaming replicas. @default 1 */
+  readonly instances?: number;
+  /** PostgreSQL major version. @default "17" */
+  readonly postgresVersion?: string;
+  /** Volume per instance. @default "1Gi" */
+  readonly storageSize?: string;
+  /** @default the cluster's default storage class */
+  readonly storageClass?: string;
+  /** PostgreSQL's `max_connections`. @default 100 */
+  readonly maxConnections?: number;
+  /** Commits wait for this many replicas to confirm (synchronous replication). @default 0 */
+  readonly synchronousReplicas?: number;
+  /** Spread instances over zones (prod), not only over nodes. @default false */
+  readonly spreadOverZones?: boolean;
+  /** A disruption budget that keeps the primary through node drains; needs two instances. @default instances > 1 */
+  readonly disruptionBudget?: boolean;
+  readonly resources?: Resources;
+  readonly scheduling?: Scheduling;
+  /** Namespace of the CloudNativePG operator, which reaches the instances. @default "cnpg-system" */
+  readonly operatorNamespace?: string;
+  /** Namespaces (Prometheus') that scrape the instances' metrics port. @default none */
+  readonly scrapedFrom?: readonly string[];
+  /** A registry mirroring `ghcr.io`'s images under their upstream paths. @default ghcr.io */
+  readonly imageRegistry?: string;
+  /**
+   * Monitoring by prometheus-operator: a PodMonitor on the instances' metrics port, the database
+   * alerts (components/data/rules.ts) and a Grafana dashboard. @default not monitored
+   */
+  readonly monitoring?: PostgresMonitoringArgs;
+}
+
+export interface PostgresMonitoringArgs {
+  /** What the PodMonitor and PrometheusRule wait for: the operator's CRDs (the Monitoring component). */
+  readonly ready?: pulumi.Input<pulumi.Resource>;
+  /** @default "30s" */
+  readonly scrapeInterval?: string;
+  /** Where alerts' `runbook_url` annotations point. @default "docs/runbooks.md" */
+  readonly runbookBaseUrl?: string;
+}
+
+/**
+ * A PostgreSQL cluster for one service, run by CloudNativePG: the `Cluster`, with a database and
+ * owner named after the service, and the NetworkPolicies around it (the service reaches it on
+ * 5432, the operator its instances, the instances each other, Prometheus the metrics port). The
+ * operator generates the owner's credentials into the Secret `appSecret`, which the service reads
+ * by reference: no password passes through Pulumi. With `monitoring`, also a PodMonitor, the
+ * database alerts and a dashboard.
+ */
+export class PostgresCluster extends pulumi.ComponentResource {
+  /** The Cluster's name; the operator's Services are `<name>-rw`, `-ro` and `-r`. */
+  readonly clusterName: string;
+  /** The read-write Service's name: the primary. */
+  readonly host: string;
+  /** The Secret the operator makes with the owner's credentials (`uri`, `password`, …). */
+  readonly appSecret: string;
+
+  constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flotilla:data:PostgresCluster", name, {}, opts);
+    const child = { parent: this };
+    const instances = args.instances ?? 1;
+    const synchronous = args.synchronousReplicas ?? 0;
+    const version = args.postgresVersion ?? d.postgresVersion;
+    if (!(d.postgresVersions as readonly string[]).includes(version)) {
+      throw new pulumi.ResourceError(`postgresVersion ${version}: CloudNativePG 1.30 runs ${d.postgresVersions.join(", ")}`, this);
+    }
+    if (synchronous >= instances) {
+      throw new pulumi.ResourceError(`synchronousReplicas (${synchronous}) must be fewer than instances (${instances})`, this);
+    }
+    const disruptionBudget = args.disruptionBudget ?? instances > 1;
+    if (disruptionBudget && instances < 2) {
+      throw new pulumi.ResourceError("a disruption budget with one instance would block every node drain: use two instances or none", this);
+    }
+    this.clusterName = `${args.service}-db`;
+    this.host = `${this.clusterName}-rw`;
+    this.appSecret = `${this.clusterName}-app`;
+    const labels = standardLabels(this.clusterName, "database", args.partOf);
+    const instanceSelector = { "cnpg.io/cluster": this.clusterName };
+    const metadata = (suffix?: string) => ({ name: suffix ? `${this.clusterName}-${suffix}` : this.clusterName, namespace: args.namespace, labels });
+
+    new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
+        metadata: metadata(),
+        spec: {
+          instances,
+          imageName: `${args.imageRegistry ?? "ghcr.io"}/cloudnative-pg/postgresql:${version}`,
+          primaryUpdateStrategy: "unsupervised",
+          enablePDB: disruptionBudget,
+          bootstrap: { initdb: { database: args.service, owner: args.service } },
+          storage: { size: args.storageSize ?? d.storageSize, ...(args.storageClass ? { storageClass: args.storageClass } : {}) },
+          postgresql: {
+            parameters: { max_connections: String(args.maxConnections ?? d.maxConnections), max_wal_size: d.maxWalSize.replace("Mi", "MB") },
+            ...(synchronous > 0 ? { synchronous: { method: "any", number: synchronous } } : {}),
+          },
+          resources: resourceRequirements(args.resources ?? d.resources),
+          affinity: {
+            enablePodAntiAffinity: true,
+            topologyKey: args.spreadOverZones ? "topology.kubernetes.io/zone" : "kubernetes.io/hostname",
+            ...(args.scheduling?.nodeSelector && Object.keys(args.scheduling.nodeSelector).length > 0 ? { nodeSelector: args.scheduling.nodeSelector } : {}),
+            ...(args.scheduling?.tolerations && args.scheduling.tolerations.length > 0 ? { tolerations: args.scheduling.tolerations } : {}),
+          },
+        },
+      },
+      child,
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-instances`,
+      {
+        metadata: metadata("instances"),
+        spec: {
+          podSelector: { matchLabels: instanceSelector },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            { from: [{ podSelector: { matchLabels: selectorLabels(args.service, args.partOf) } }], ports: tcp(d.port) },
+            { from: [{ podSelector: { matchLabels: instanceSelector } }], ports: tcp(d.port, d.statusPort) },
+            { from: [inNamespace(args.operatorNamespace ?? d.operatorNamespace)], ports: tcp(d.port, d.statusPort) },
+            ...(args.scrapedFrom?.length ? [{ from: args.scrapedFrom.map(inNamespace), ports: tcp(d.metricsPort) }] : []),
+          ],
+          egress: [
+            dnsEgress,
+            { to: [{ podSelector: { matchLabels: instanceSelector } }], ports: tcp(d.port, d.statusPort) },
+            // The instance manager watches its Cluster through the API server, whose address a
+            // policy cannot name portably (an EKS endpoint, a kind node): its ports alone.
+            { ports: tcp(443, 6443) },
+          ],
+        },
+      },
+      child,
+    );
+    if (args.monitoring) {
+      this.monitor(name, args.monitoring, { namespace: args.namespace, instances, labels, instanceSelector });
+    }
+    this.registerOutputs({ clusterName: this.clusterName, host: this.host, appSecret: this.appSecret });
+  }
+
+  private monitor(
+    name: string,
+    monitoring: PostgresMonitoringArgs,
+    cluster: { namespace: pulumi.Input<string>; instances: number; labels: Record<string, string>; instanceSelector: Record<string, string> },
+  ): void {
+    const opts = { parent: this, dependsOn: monitoring.ready ? [monitoring.ready] : [] };
+    const metadata = { name: this.clusterName, namespace: cluster.namespace, labels: cluster.labels };
+    new k8s.apiextensions.CustomResource(
+      `${name}-monitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        metadata,
+        spec: {
+          // Instances only: the bootstrap and join jobs' pods carry the cluster's label too.
+          selector: { matchLabels: { ...cluster.instanceSelector, "cnpg.io/podRole": "instance" } },
+          podMetricsEndpoints: [
+            {
+              port: "metrics",
+              interval: monitoring.scrapeInterval ?? monitoringDefaults.scrapeInterval,
+              // The rules and the dashboard select a cluster by this label.
+              relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_label_cnpg_io_cluster"], targetLabel: "cluster" }],
+            },
+          ],
+        },
+      },
+      opts,
+    );
+    const namespace = pulumi.output(cluster.namespace);
+    new k8s.apiextensions.CustomResource(
+      `${name}-rules`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata,
+        spec: namespace.apply((ns) => ({
+          groups: databaseRules({
+            cluster: this.clusterName,
+            namespace: ns,
+            instances: cluster.instances,
+            runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
+          }),
+        })),
+      },
+      opts,
+    );
+    dashboardConfigMap(
+      `${name}-dashboard`,
+      cluster.namespace,
+      namespace.apply((ns) => databaseDashboard({ cluster: this.clusterName, namespace: ns })),
+      cluster.labels,
+      { parent: this },
+    );
+  }
+}

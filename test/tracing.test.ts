@@ -1,0 +1,220 @@
+/**
+ * Tracing under Pulumi's mocks: the OpenTelemetry Collector and Jaeger from their charts, Jaeger
+ * on the logging feature's Elasticsearch as a user limited to its indices, every service pointed
+ * at the collector with its environment's sampling, the paths between them and nothing else
+ * opened; switched off, none of it; bad settings refused before anything is registered.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { tracingRules } from "../components/tracing/rules";
+import { registeredByLastRun, runStack, testTracingStoragePassword } from "./harness";
+import { secretSignatureKey } from "./manifests";
+
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const SECRET = "kubernetes:core/v1:Secret";
+const inNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+const collectorPods = { "app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": "collector" };
+const jaegerPods = { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": "jaeger" };
+const tcp = (port: number) => [{ protocol: "TCP", port }];
+
+describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack) => {
+  const run = await runStack(stack);
+  const chart = (name: string) => run.ofType(CHART).find((c) => c.inputs.name === name)?.inputs;
+
+  it("runs the collector: OTLP gRPC in, memory_limiter and batch, OTLP out to Jaeger, the chart's other receivers off", () => {
+    const collector = chart("collector");
+    expect(collector).toMatchObject({ chart: "opentelemetry-collector", namespace: "tracing" });
+    const values = collector?.values;
+    expect(values).toMatchObject({ mode: "deployment", replicaCount: stack === "prod" ? 2 : 1, serviceAccount: { automountServiceAccountToken: false } });
+    expect(values.config.receivers).toEqual({
+      otlp: { protocols: { grpc: { endpoint: "${env:MY_POD_IP}:4317" }, http: null } },
+      jaeger: null,
+      zipkin: null,
+      prometheus: null,
+    });
+    expect(values.config.service.pipelines).toEqual({
+      logs: null,
+      metrics: null,
+      traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp"] },
+    });
+    expect(values.config.exporters.otlp.endpoint).toBe("jaeger.tracing.svc.cluster.local:4317");
+    expect(values.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(values.resources).toEqual({ requests: expect.any(Object), limits: expect.any(Object) });
+  });
+
+  it("runs Jaeger on Elasticsearch alone, as its own user, with its password and CA from a Secret", () => {
+    const values = chart("jaeger")?.values;
+    // "memory" only keeps the chart's plain-text Elasticsearch variables out; the configuration is ours.
+    expect(values.storage).toEqual({ type: "memory" });
+    const config = JSON.parse(values.userconfig);
+    expect(Object.keys(config.extensions.jaeger_storage.backends)).toEqual(["primary_store"]);
+    expect(config.extensions.jaeger_storage.backends.primary_store).toEqual({
+      elasticsearch: {
+        server_urls: ["https://logs-es-http.logging.svc:9200"],
+        auth: { basic: { username: "flotilla-jaeger", password_file: "/etc/jaeger-es/password", reload_interval: "1m" } },
+        tls: { ca_file: "/etc/jaeger-es/ca.crt" },
+        // A replica where Elasticsearch has a second node to hold it, as the logs have.
+        indices: expect.objectContaining({ index_prefix: "flotilla", spans: { shards: 1, replicas: stack === "prod" ? 1 : 0 } }),
+      },
+    });
+    expect(config.service.pipelines.traces).toEqual({ receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] });
+    expect(values.jaeger.extraSecretMounts).toEqual([expect.objectContaining({ mountPath: "/etc/jaeger-es", readOnly: true })]);
+    const storage = run.one(SECRET, "tracing-storage").inputs.stringData;
+    expect(storage[secretSignatureKey]).toBeDefined();
+    expect(storage.value.password).toBe(testTracingStoragePassword);
+  });
+
+  it("gives Jaeger a user in Elasticsearch whose role reaches Jaeger's indices only", () => {
+    const user = run.one(SECRET, "logging-flotilla-jaeger-user").inputs.stringData;
+    expect(user[secretSignatureKey]).toBeDefined();
+    expect(user.value).toEqual({ username: "flotilla-jaeger", password: testTracingStoragePassword, roles: "flotilla_trace_writer" });
+    const role = JSON.parse(run.one(SECRET, "logging-flotilla-jaeger-role").inputs.stringData.value["roles.yml"]);
+    expect(role).toEqual({
+      flotilla_trace_writer: {
+        cluster: ["monitor", "manage_index_templates"],
+        indices: [{ names: ["flotilla-jaeger-*"], privileges: ["create_index", "write", "read", "view_index_metadata"] }],
+      },
+    });
+  });
+
+  it("keeps the password out of every plain input", () => {
+    for (const { inputs, name } of run.resources) {
+      const plain = JSON.stringify(inputs, (_key, value) => (value && typeof value === "object" && secretSignatureKey in value ? "[secret]" : value));
+      expect(plain, name).not.toContain(testTracingStoragePassword);
+    }
+  });
+
+  it("points every service at the collector, sampling 1 in dev and 0.1 in prod", () => {
+    for (const service of ["users", "gateway"]) {
+      expect(run.one("kubernetes:core/v1:ConfigMap", `${service}-env`).inputs.data).toMatchObject({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.tracing.svc.cluster.local:4317",
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: stack === "prod" ? "0.1" : "1",
+        OTEL_RESOURCE_ATTRIBUTES: "k8s.namespace.name=flotilla",
+      });
+    }
+  });
+
+  it("opens the services → collector → Jaeger → Elasticsearch path, and Prometheus to the metrics and query ports, nothing else", () => {
+    for (const service of ["users", "gateway"]) {
+      expect(run.one(POLICY, service).inputs.spec.egress).toContainEqual({
+        to: [{ ...inNamespace("tracing"), podSelector: { matchLabels: collectorPods } }],
+        ports: tcp(4317),
+      });
+    }
+    const collector = run.one(POLICY, "tracing-collector").inputs.spec;
+    expect(collector.ingress).toEqual([
+      { from: [inNamespace("flotilla")], ports: tcp(4317) },
+      { from: [inNamespace("monitoring")], ports: tcp(8888) },
+    ]);
+    expect(collector.egress[1]).toEqual({ to: [{ podSelector: { matchLabels: jaegerPods } }], ports: tcp(4317) });
+    const jaeger = run.one(POLICY, "tracing-jaeger").inputs.spec;
+    expect(jaeger.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: collectorPods } }], ports: tcp(4317) },
+      { from: [inNamespace("monitoring")], ports: tcp(16686) },
+    ]);
+    const elasticsearch = { ...inNamespace("logging"), podSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": "logs" } } };
+    expect(jaeger.egress[1]).toEqual({ to: [elasticsearch], ports: tcp(9200) });
+    expect(run.one(POLICY, "logging-elasticsearch").inputs.spec.ingress[0].from).toContainEqual({
+      ...inNamespace("tracing"),
+      podSelector: { matchLabels: jaegerPods },
+    });
+    expect(run.one("kubernetes:core/v1:Namespace", "tracing-namespace").inputs.metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+    });
+  });
+});
+
+describe("tracing, monitored", async () => {
+  const run = await runStack("dev");
+
+  it("scrapes the collector's own metrics, alerts on spans refused or dropped, and gives Grafana Jaeger as a data source", () => {
+    const monitor = run.one("kubernetes:monitoring.coreos.com/v1:PodMonitor", "tracing-collector-monitor").inputs;
+    expect(monitor.metadata).toMatchObject({ name: "collector", namespace: "tracing" });
+    expect(monitor.spec).toMatchObject({ selector: { matchLabels: collectorPods }, podMetricsEndpoints: [{ port: "metrics" }] });
+    // The chart opens the port the PodMonitor names, where the policy lets Prometheus in.
+    expect(run.ofType(CHART).find((c) => c.inputs.name === "collector")?.inputs.values.ports.metrics).toEqual({ enabled: true });
+    const rules = run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "tracing-rules").inputs.spec.groups.flatMap((g: any) => g.rules);
+    expect(rules.map((r: any) => r.alert)).toEqual(["FlotillaTraceSpansRefused", "FlotillaTraceSpansDropped"]);
+    for (const rule of rules) expect(rule.expr).toContain('namespace="tracing"');
+    const datasource = run.one("kubernetes:core/v1:ConfigMap", "tracing-grafana-datasource").inputs;
+    expect(datasource.metadata).toMatchObject({ namespace: "monitoring", labels: { grafana_datasource: "1" } });
+    expect(parse(datasource.data["jaeger.yaml"])).toEqual({
+      apiVersion: 1,
+      datasources: [{ name: "Jaeger", type: "jaeger", uid: "jaeger", access: "proxy", url: "http://jaeger.tracing.svc.cluster.local:16686", editable: false }],
+    });
+  });
+
+  it("gives every tracing alert a runbook section in docs/runbooks.md", () => {
+    const runbooks = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
+    const anchors = new Set([...runbooks.matchAll(/^## (.+)$/gm)].map(([, heading]) => (heading as string).toLowerCase()));
+    for (const rule of tracingRules({ namespace: "tracing", runbookBaseUrl: "docs/runbooks.md" }).flatMap((g) => g.rules)) {
+      expect(anchors).toContain("annotations" in rule ? rule.annotations.runbook_url?.split("#")[1] : undefined);
+    }
+  });
+});
+
+describe("tracing without monitoring", async () => {
+  const run = await runStack("dev", (config) => (config["flotilla:monitoring"] = { enabled: false }));
+
+  it("runs the pipeline with no monitor, rule or data source", () => {
+    expect(run.ofType("kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.chart)).toContain("jaeger");
+    expect(run.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor")).toEqual([]);
+    expect(run.resources.filter((r) => r.name === "tracing-grafana-datasource")).toEqual([]);
+  });
+});
+
+describe("tracing switched off", async () => {
+  const run = await runStack("dev", (config) => (config["flotilla:tracing"] = { enabled: false }));
+
+  it("deploys none of it, gives Jaeger no user, and leaves the services' exporter unset", () => {
+    expect(run.resources.filter((r) => r.type.startsWith("flotilla:tracing:"))).toEqual([]);
+    expect(run.ofType(CHART).map((c) => c.inputs.chart)).not.toContain("jaeger");
+    expect(run.resources.filter((r) => r.name.includes("jaeger"))).toEqual([]);
+    for (const service of ["users", "gateway"]) {
+      expect(Object.keys(run.one("kubernetes:core/v1:ConfigMap", `${service}-env`).inputs.data).filter((k) => k.startsWith("OTEL_"))).toEqual([]);
+      expect(JSON.stringify(run.one(POLICY, service).inputs.spec)).not.toContain("tracing");
+    }
+  });
+});
+
+describe("tracing settings", () => {
+  it("takes a sampling ratio of the stack's own", async () => {
+    const run = await runStack("prod", (config) => (config["flotilla:tracing"] = { ...config["flotilla:tracing"], samplingRatio: 0.25 }));
+    expect(run.one("kubernetes:core/v1:ConfigMap", "gateway-env").inputs.data.OTEL_TRACES_SAMPLER_ARG).toBe("0.25");
+  });
+
+  it.each([
+    ["logging off", (c: any) => (c["flotilla:logging"] = { enabled: false }), /flotilla:tracing\.enabled: needs logging enabled, which it builds on/],
+    [
+      "no storage password",
+      (c: any) => delete c["flotilla:tracing"].storagePassword,
+      /flotilla:tracing\.storagePassword: is required while tracing is enabled: pulumi config set --secret --path tracing\.storagePassword/,
+    ],
+    ["a ratio above 1", (c: any) => (c["flotilla:tracing"].samplingRatio = 1.5), /flotilla:tracing\.samplingRatio: must be <= 1; given 1\.5/],
+    [
+      "a service setting the sampler itself",
+      (c: any) => (c["flotilla:services"].gateway.env = { OTEL_TRACES_SAMPLER: "always_on" }),
+      /flotilla:services\.gateway\.env\.OTEL_TRACES_SAMPLER: is set by the tracing feature \(tracing\.samplingRatio\); remove it here/,
+    ],
+    [
+      "a collector no node can hold",
+      (c: any) => {
+        c["flotilla:cluster"] = { type: "eks", nodes: { instanceTypes: ["t3.small"] } };
+        c["flotilla:tracing"].collector = { resources: { requests: { memory: "4Gi" }, limits: { memory: "4Gi" } } };
+      },
+      /flotilla:tracing\.collector\.resources\.requests\.memory: must fit on a node: .*so the OpenTelemetry Collector would stay Pending/,
+    ],
+  ])("refuses %s, naming the key, before anything is registered", async (_name, change, message) => {
+    await expect(runStack("dev", change)).rejects.toThrow(message);
+    expect(registeredByLastRun()).toEqual([]);
+  });
+});
