@@ -31,7 +31,7 @@ dev_stack() {
   log "up: $up in ${up_seconds}s"
   echo "$up (${up_seconds}s)" >"$work/up.figure"
   suite deployed FLOTILLA_E2E_USERS_IMAGE="$users_image" FLOTILLA_E2E_GATEWAY_IMAGE="$gateway_image" FLOTILLA_E2E_GRAFANA_PASSWORD="$grafana_password"
-  suite pods FLOTILLA_E2E_NODE="$node_name" FLOTILLA_E2E_STACK_FILE="$project/Pulumi.dev.yaml" FLOTILLA_E2E_PROBE_IMAGE="$probe_image" \
+  suite pods FLOTILLA_E2E_NODE="$node_name" FLOTILLA_E2E_PROBE_IMAGE="$probe_image" \
     FLOTILLA_E2E_NODE_PROCESSES="$node_processes" FLOTILLA_E2E_NODE_START_SECONDS="$node_start_seconds"
   suite logging
 

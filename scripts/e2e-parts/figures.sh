@@ -1,5 +1,5 @@
-# Part "figures" of scripts/e2e: the dev stack without monitoring and logging, beside the whole
-# stack's up (part "dev stack"); then the developer's inner loop on it: one line changed in a
+# Part "figures" of scripts/e2e: the dev stack without monitoring, logging and tracing, beside the
+# whole stack's up (part "dev stack"); then the developer's inner loop on it: one line changed in a
 # copy of the gateway's code, the images built and pushed (only what changed is rebuilt), up,
 # and the new pods ready (up waits for the rollout). Suite "loop" checks what was rebuilt and
 # what changed; the times are printed beside the 30 s target.
@@ -8,10 +8,11 @@ figures() {
   cp "$project/Pulumi.dev.yaml" "$project/Pulumi.bare.yaml"
   pulumi config set --stack bare --path monitoring.enabled false --type bool
   pulumi config set --stack bare --path logging.enabled false --type bool
+  pulumi config set --stack bare --path tracing.enabled false --type bool
   local start=$SECONDS bare
   bare=$(cli up bare)
   local seconds=$((SECONDS - start))
-  log "figures: up of the dev stack with monitoring and logging $(cat "$work/up.figure" 2>/dev/null || echo '(not measured)'); without them $bare (${seconds}s)"
+  log "figures: up of the dev stack with monitoring, logging and tracing $(cat "$work/up.figure" 2>/dev/null || echo '(not measured)'); without them $bare (${seconds}s)"
 
   step "inner loop: one line of the gateway changed"
   local loop=$work/loop

@@ -16,6 +16,11 @@ node_name=flotilla-node-0
 node_ip=10.244.0.1
 pod_cidr=10.244.0.0/24
 node_bridge=cni0
+# A process run outside the cluster that serves ports (an operator's webhook server binds every
+# address) runs in a network namespace of its own at $outside_ip on the node's bridge, which the
+# pods' address range ends below (start_outside_namespace).
+outside_ip=10.244.0.250
+outside_netns=flotilla-e2e-outside
 
 # The host paths the runtime writes to whatever its configuration says (see the notes).
 runtime_host_paths=(/run/containerd /var/lib/kubelet /var/log/containers /var/log/pods)
@@ -47,7 +52,12 @@ prepare_node_network() {
   for path in "${runtime_host_paths[@]}"; do if [[ -e $path ]]; then echo "$path"; fi; done >"$node/host-paths.before"
   before_stop+=(stop_real_node)
 
-  ip link add "$node_bridge" type bridge
+  # A bridge whose address was never set takes the lowest of its ports' addresses, so deleting
+  # the pod with that port changed it, and every pod's ARP entry for $node_ip went stale: for a
+  # few seconds the pods' packets to this host (replies to clients here, PostgreSQL, the API
+  # server) went nowhere, and requests through the gateway failed when an unrelated users pod
+  # was deleted. A fixed, locally administered address keeps it.
+  ip link add "$node_bridge" address "$(printf '02:00:%02x:%02x:%02x:%02x' ${node_ip//./ })" type bridge
   ip addr add "$node_ip/${pod_cidr#*/}" dev "$node_bridge"
   ip link set "$node_bridge" up
   local range
@@ -126,7 +136,7 @@ start_containerd() {
   "name": "flotilla-e2e",
   "plugins": [
     { "type": "bridge", "bridge": "$node_bridge", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-      "ipam": { "type": "host-local", "dataDir": "$node/cni-ipam", "ranges": [[{ "subnet": "$pod_cidr", "gateway": "$node_ip" }]],
+      "ipam": { "type": "host-local", "dataDir": "$node/cni-ipam", "ranges": [[{ "subnet": "$pod_cidr", "gateway": "$node_ip", "rangeEnd": "${outside_ip%.*}.239" }]],
         "routes": [{ "dst": "0.0.0.0/0" }] } },
     { "type": "portmap", "capabilities": { "portMappings": true } }
   ]
@@ -320,6 +330,19 @@ YAML
     die "CoreDNS did not become ready: $(kubectl -n kube-system get pods -o wide 2>&1; kubectl -n kube-system logs deployment/coredns 2>&1 | tail -5)"
 }
 
+# start_outside_namespace: the network namespace $outside_netns at $outside_ip on the node's private
+# network. A process there reaches the API server at $node_ip, and nothing beyond this network
+# reaches it. clean_node_host_state deletes it.
+start_outside_namespace() {
+  ip netns add "$outside_netns"
+  ip link add flotilla-out type veth peer name eth0 netns "$outside_netns"
+  ip link set flotilla-out master "$node_bridge" up
+  ip -n "$outside_netns" addr add "$outside_ip/${pod_cidr#*/}" dev eth0
+  ip -n "$outside_netns" link set lo up
+  ip -n "$outside_netns" link set eth0 up
+  ip -n "$outside_netns" route add default via "$node_ip"
+}
+
 # The teardown, in the order that worked (the notes): pods' processes, then the node's servers,
 # then what they left on the host. Also run before a start, for what a crashed run left.
 stop_real_node() {
@@ -388,6 +411,7 @@ clean_node_host_state() {
   local link
   for link in $(ip -o link show master "$node_bridge" 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1); do ip link delete "$link" 2>/dev/null || true; done
   ip link delete "$node_bridge" 2>/dev/null || true
+  ip netns delete "$outside_netns" 2>/dev/null || true
   ip route del unreachable "$kwok_pod_cidr" 2>/dev/null || true
   ip route del unreachable "$kwok_node_ip/32" 2>/dev/null || true
   local controller

@@ -15,6 +15,8 @@ export interface LoadResult {
   readonly resentReads: number;
   readonly creates: number;
   readonly failedCreates: number;
+  /** The ids of the users whose creates were answered 201, each a user that must now exist. */
+  readonly created: readonly string[];
   /** The first few failures, for the message of a failing assertion. */
   readonly failures: readonly string[];
   readonly seconds: number;
@@ -45,25 +47,29 @@ export async function underLoad(baseUrl: string, until: () => Promise<unknown>, 
   let sent = 0;
   const counts = { reads: 0, failedReads: 0, resentReads: 0, creates: 0, failedCreates: 0 };
   const failures: string[] = [];
+  const created: string[] = [];
   const fail = (what: string) => failures.length < 5 && failures.push(what);
 
   const worker = async (id: number) => {
     for (let n = 0; !done && Date.now() < deadline && sent < maxRequests; n++) {
       sent++;
       const create = n % 10 === 9;
+      const email = `load-${start}-${id}-${n}@example.com`;
       try {
         const response = create
           ? await fetch(`${baseUrl}/v1/users`, {
               method: "POST",
               headers: { "content-type": "application/json" },
-              body: JSON.stringify({ name: "Load", email: `load-${start}-${id}-${n}@example.com` }),
+              body: JSON.stringify({ name: "Load", email }),
               signal: AbortSignal.timeout(5000),
             })
           : await read(`${baseUrl}/v1/users/1`, () => counts.resentReads++);
-        await response.arrayBuffer();
+        const body = await response.text();
         if (create) {
           counts.creates++;
-          if (response.status !== 201 && response.status !== 200) {
+          if (response.status === 201) {
+            created.push((JSON.parse(body) as { id: string }).id);
+          } else {
             counts.failedCreates++;
             fail(`create: HTTP ${response.status}`);
           }
@@ -94,5 +100,5 @@ export async function underLoad(baseUrl: string, until: () => Promise<unknown>, 
     done = true;
     await Promise.all(running);
   }
-  return { ...counts, failures, seconds: (Date.now() - start) / 1000 };
+  return { ...counts, created, failures, seconds: (Date.now() - start) / 1000 };
 }

@@ -45,11 +45,23 @@ describe("prometheus-operator's work", async () => {
     }
   });
 
-  it("loads every rule of every PrometheusRule of the stack", () => {
+  it("scrapes the PodMonitors the features made (the tracing collector's)", () => {
+    const jobs = config.scrape_configs.map((c) => c.job_name);
+    const monitors = items("podmonitors", "-A").filter((m) => m.metadata.labels?.["app.kubernetes.io/part-of"] === "flotilla");
+    expect(monitors.map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toContain("tracing/collector");
+    for (const monitor of monitors) {
+      expect(jobs).toContain(`podMonitor/${monitor.metadata.namespace}/${monitor.metadata.name}/0`);
+    }
+  });
+
+  it("loads every rule of every PrometheusRule of the stack, the features' included", () => {
     const loaded = Object.values(ruleFiles).flatMap((text) => (parse(text) as { groups: { rules: { alert?: string; record?: string }[] }[] }).groups);
     const names = new Set(loaded.flatMap((g) => g.rules.map((r) => r.alert ?? r.record)));
-    const declared = items("-n", "flotilla", "prometheusrules").flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record)));
+    const declared = items("prometheusrules", "-A")
+      .filter((r) => r.metadata.labels?.["app.kubernetes.io/part-of"] === "flotilla")
+      .flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record)));
     expect(declared.length).toBeGreaterThan(20);
+    expect(declared).toContain("FlotillaTraceSpansDropped");
     expect(declared.filter((name) => !names.has(name))).toEqual([]);
   });
 

@@ -7,20 +7,19 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { parse } from "yaml";
+import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { serviceSchema } from "../../config/schema";
 import { eventually, requiredEnv } from "./env";
 import { get, items, kubectl, kubectlApply, kubectlAsync, ready } from "./kube";
-import { underLoad } from "./load";
+import { type LoadResult, underLoad } from "./load";
 import { type Check, probeFromNamespace, probeFromPod } from "./probes";
+import { deployedConfig } from "./stackFile";
 
 const namespace = "flotilla";
 const node = requiredEnv("FLOTILLA_E2E_NODE");
-const stackFile = parse(fs.readFileSync(requiredEnv("FLOTILLA_E2E_STACK_FILE"), "utf8")).config;
 /** The services as the stack declares them, with the contract's defaults filled in. */
-const services = z.record(z.string(), serviceSchema).parse(stackFile["flotilla:services"]);
+const services = deployedConfig().services as Record<string, ReturnType<typeof deployedConfig>["services"][string] & { database?: ExternalDatabase }>;
+type ExternalDatabase = { readonly type: string; readonly cidr?: string; readonly port: number };
 const monitoringNamespace = "monitoring";
 /** A namespace of no feature, with no policy of its own; new each run, as deleting one takes a while. */
 const scratchNamespace = `flotilla-e2e-outsider-${Date.now().toString(36)}`;
@@ -59,6 +58,20 @@ function nodeMemory(): string {
   return [...processes.map(([name, pid]) => `${name} ${rss(pid).toFixed(0)} MiB`), `${shims.length} shims ${shimTotal.toFixed(0)} MiB`].join(", ");
 }
 
+/** Why a pod's container restarted: its last state and the end of the log it left. */
+function restartCause(pod: any): string {
+  const status = pod.status.containerStatuses[0];
+  if (!status.restartCount) return `${pod.metadata.name} restarted`;
+  let previousLog: string;
+  try {
+    previousLog = kubectl("logs", "-n", namespace, pod.metadata.name, "--previous", "--tail", "5");
+  } catch (error) {
+    previousLog = `(no previous log: ${String(error).split("\n")[0]})`;
+  }
+  // One line: the e2e failure record keeps only the first line of a message.
+  return `${pod.metadata.name} restarted; last state ${JSON.stringify(status.lastState)}; its log ended: ${previousLog.trim().replaceAll("\n", " | ")}`;
+}
+
 afterAll(() => {
   figure(`real node started (containerd, kubelet, kube-proxy, kube-router, CoreDNS ready) in ${requiredEnv("FLOTILLA_E2E_NODE_START_SECONDS")} s`);
   figure(`memory (RSS): ${nodeMemory()}`);
@@ -74,7 +87,7 @@ describe("the services' pods on the real node", () => {
       for (const pod of pods) {
         expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
         expect(ready(pod), pod.metadata.name).toBe(true);
-        expect(pod.status.containerStatuses[0].restartCount, pod.metadata.name).toBe(0);
+        expect(pod.status.containerStatuses[0].restartCount, restartCause(pod)).toBe(0);
         const context = pod.spec.containers[0].securityContext;
         expect(context).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         // A process answers on the pod's own address: the kubelet's probes reached a real server.
@@ -148,6 +161,21 @@ describe("NetworkPolicies, enforced by kube-router, case by case from the declar
       expected: exposed ? "open" : "closed",
       why: exposed ? "exposed" : "the monitoring namespace reaches the ops port only",
     });
+  }
+  // An external database is reachable from its own service's pods alone (their egress policy).
+  for (const [owner, service] of Object.entries(services)) {
+    const database = service.database;
+    if (database?.type !== "external" || database.cidr === undefined) continue;
+    const address = database.cidr.replace(/\/32$/, "");
+    for (const from of names) {
+      const mine = from === owner;
+      cases.push({
+        source: from,
+        check: { id: `${owner}-database`, kind: "connect", host: address, port: database.port },
+        expected: mine ? "open" : "closed",
+        why: mine ? "its own database" : `${owner}'s database`,
+      });
+    }
   }
   // A pod outside the stack reaches the gateway's ClusterIP by its DNS name, which answers from users.
   const viaGateway: Check = { id: "gateway-get", kind: "get", url: `http://${host("gateway")}:${services.gateway?.port}/v1/users/1` };
@@ -240,6 +268,38 @@ describe("gRPC calls balanced over users' pods (headless Service, round_robin)",
   });
 });
 
+/**
+ * How often the kubelet found a gateway pod unready so far (its readiness probe's failures, from
+ * the events). users' pods going away must not add to it: the gateway balances over the users
+ * pods that are serving, and its readiness asks one of those.
+ */
+/**
+ * Readiness probe failures of the gateway pods serving now (not terminating). A pod that is
+ * shutting down fails its readiness on purpose (draining), and a rollout's old pods do so for a
+ * while after the rollout is reported done: those are not the failures these tests look for.
+ */
+function gatewayReadinessFailures(): { count: number; messages: string[] } {
+  const serving = new Set(podsOf("gateway").map((p) => p.metadata.name as string));
+  const events = items("-n", namespace, "events", "--field-selector", "reason=Unhealthy").filter(
+    (e) => serving.has(String(e.involvedObject?.name)) && String(e.message).startsWith("Readiness probe failed"),
+  );
+  return {
+    count: events.reduce((sum, e) => sum + (e.series?.count ?? e.count ?? 1), 0),
+    messages: events.map((e) => `${e.involvedObject.name}: ${e.message}`),
+  };
+}
+
+/** Runs `during`; fails if a serving gateway pod failed its readiness probe meanwhile, with the probes' messages. */
+async function gatewayStaysReady(what: string, during: () => Promise<void>): Promise<void> {
+  const before = gatewayReadinessFailures().count;
+  await during();
+  const after = gatewayReadinessFailures();
+  expect(after.count - before, `the gateway's readiness failures while ${what}: ${after.messages.join("; ")}`).toBe(0);
+}
+
+/** The loads run through rollouts and a lost pod, for the durability check after them. */
+const loads: LoadResult[] = [];
+
 describe("rollouts and a lost pod under a bounded load", () => {
   // Everything done while the load runs is asynchronous: the load shares this process.
   const rollout = (deployment: string) => async () => {
@@ -249,18 +309,27 @@ describe("rollouts and a lost pod under a bounded load", () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
   };
 
-  it.each(["users", "gateway"])("rolls %s out with no failed read", async (deployment) => {
+  /** Rolls `deployment` out under the load, with no failed read; the result joins `loads`. */
+  const rolledUnderLoad = async (deployment: string) => {
     const result = await underLoad(gatewayUrl(), rollout(deployment));
+    loads.push(result);
     figure(
       `rolling update of ${deployment} in ${result.seconds.toFixed(0)} s under load: ${result.failedReads}/${result.reads} reads (${result.resentReads} resent) and ${result.failedCreates}/${result.creates} creates failed (target 0 reads)`,
     );
     expect(result.reads).toBeGreaterThan(100);
     expect(result.failedReads, result.failures.join("; ")).toBe(0);
+  };
+
+  it("rolls users out with no failed read, the gateway ready throughout", async () => {
+    await gatewayStaysReady("users rolled", () => rolledUnderLoad("users"));
   });
+
+  it("rolls the gateway out with no failed read", () => rolledUnderLoad("gateway"));
 
   it("loses a users pod with no failed read, and takes it out of the endpoints long before drainSeconds end", async () => {
     const victim = podsOf("users")[0];
     const address = victim.status.podIP;
+    const readinessFailuresBefore = gatewayReadinessFailures().count;
     let unready = Number.NaN;
     const result = await underLoad(gatewayUrl(), async () => {
       const deleted = Date.now();
@@ -274,14 +343,49 @@ describe("rollouts and a lost pod under a bounded load", () => {
       await kubectlAsync("rollout", "status", "-n", namespace, "deployment/users", "--timeout=120s");
       await new Promise((resolve) => setTimeout(resolve, 3000));
     });
+    loads.push(result);
     const drain = services.users?.drainSeconds as number;
     figure(`users pod deleted under load: out of the ready endpoints ${unready.toFixed(1)} s after SIGTERM, of a ${drain} s drain`);
     figure(
-      `  ${result.failedReads}/${result.reads} reads (${result.resentReads} resent) and ${result.failedCreates}/${result.creates} creates failed (target 0 reads)`,
+      `  ${result.failedReads}/${result.reads} reads (${result.resentReads} resent) and ${result.failedCreates}/${result.creates} creates failed (target 0 reads)${result.failures.length > 0 ? `: ${result.failures.join("; ")}` : ""}`,
     );
     expect(unready).toBeLessThan(drain);
     expect(result.failedReads, result.failures.join("; ")).toBe(0);
+    const readiness = gatewayReadinessFailures();
+    expect(readiness.count - readinessFailuresBefore, `the gateway's readiness failures while a users pod went: ${readiness.messages.join("; ")}`).toBe(0);
   });
+});
+
+describe("users' directory in the database the stack declared", () => {
+  it("keeps every user whose create was acknowledged through the rollouts and the lost pod, once, read back through any pod", async () => {
+    const acknowledged = loads.flatMap((l) => l.created);
+    const unanswered = loads.reduce((sum, l) => sum + l.failedCreates, 0);
+    expect(acknowledged.length).toBeGreaterThan(100);
+    // Through the gateway, balanced over pods that did not exist when most of these were created.
+    const started = Date.now();
+    const base = gatewayUrl();
+    const missing: string[] = [];
+    for (let i = 0; i < acknowledged.length; i += 16) {
+      const batch = acknowledged.slice(i, i + 16);
+      const statuses = await Promise.all(
+        batch.map((id) => fetch(`${base}/v1/users/${id}`, { signal: AbortSignal.timeout(5000) }).then(async (r) => (await r.arrayBuffer(), r.status))),
+      );
+      missing.push(...batch.filter((_, k) => statuses[k] !== 200));
+    }
+    const readSeconds = (Date.now() - started) / 1000;
+    expect(missing, "acknowledged users not found").toEqual([]);
+    // In the database itself: each once (the unique index), and no more than the creates sent.
+    const rows = Number(
+      execFileSync("psql", [requiredEnv("FLOTILLA_E2E_USERS_DATABASE"), "-tAc", "SELECT count(*) FROM users WHERE email LIKE 'load-%'"], {
+        encoding: "utf8",
+      }).trim(),
+    );
+    expect(rows).toBeGreaterThanOrEqual(acknowledged.length);
+    expect(rows).toBeLessThanOrEqual(acknowledged.length + unanswered);
+    figure(
+      `users in PostgreSQL after the rollouts: ${acknowledged.length} acknowledged, all read back in ${readSeconds.toFixed(1)} s; ${rows} rows (${unanswered} creates unanswered)`,
+    );
+  }, 300_000);
 });
 
 describe("the logs' setup Job on the real node", () => {
