@@ -54,6 +54,15 @@ describe("dev stack", async () => {
     expect(run.one("kubernetes:core/v1:Service", "gateway").inputs.spec.clusterIP).toBeUndefined();
   });
 
+  it("leaves readiness to the Deployments' await, not the Services' fixed 10 s settling", () => {
+    for (const service of run.ofType("kubernetes:core/v1:Service")) {
+      expect(service.inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    }
+    for (const deployment of run.ofType(DEPLOYMENT)) {
+      expect(deployment.inputs.metadata.annotations?.["pulumi.com/skipAwait"]).toBeUndefined();
+    }
+  });
+
   it("labels the namespace to enforce the restricted Pod Security Standard, and denies by default", () => {
     const namespace = run.one("kubernetes:core/v1:Namespace", "flotilla");
     expect(namespace.inputs.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });

@@ -148,6 +148,9 @@ export interface SecretKeyEnv {
   readonly key: string;
 }
 
+/** Tells the Kubernetes provider to return as soon as the API server has taken the object. */
+export const skipAwaitAnnotation = "pulumi.com/skipAwait";
+
 /** The name of the operations port, on the container and the Service: what a ServiceMonitor scrapes. */
 export const opsPortName = "ops";
 
@@ -303,7 +306,11 @@ export class GoService extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       name,
       {
-        metadata: metadata(),
+        // The provider's Service await proves nothing the Deployment's does not: it returns 10 s
+        // after the last change to the Endpoints, whether they hold a ready pod or none, so each
+        // Service cost at least 10 s of an `up` (docs/benchmarks.md). The Deployment's await still
+        // waits until every pod is ready, which is what `up` promises.
+        metadata: { ...metadata(), annotations: { [skipAwaitAnnotation]: "true" } },
         spec: {
           type: "ClusterIP",
           ...(protocol === "grpc" ? { clusterIP: "None" } : {}),
