@@ -29,3 +29,9 @@ export { dataStream, fluentBitConfig, indexTemplate, type PipelineSettings, setu
 export { monitoringDefaults } from "./monitoring/defaults";
 export { kubePrometheusStackValues, Monitoring, type MonitoringArgs } from "./monitoring/monitoring";
 export { ServiceMonitoring, type ServiceMonitoringArgs } from "./monitoring/serviceMonitoring";
+export { databaseDefaults } from "./data/defaults";
+export { PostgresCluster, type PostgresClusterArgs, type PostgresMonitoringArgs } from "./data/postgresCluster";
+export { databaseDashboard, databaseRules, type DatabaseRulesArgs } from "./data/rules";
+export { tracingDefaults } from "./tracing/defaults";
+export { tracingRules, type TracingRulesArgs } from "./tracing/rules";
+export { collectorEndpoint, Tracing, type TracingArgs, type TracingMonitoringArgs, type TraceStorage } from "./tracing/tracing";

@@ -9,6 +9,8 @@ import { buildContextHash } from "../components/image/contextHash";
 import { parseImageReference } from "../components/image/serviceImage";
 import { podSecurityLabels } from "../components/namespace/appNamespace";
 import { ecrLifecyclePolicy } from "../components/registry/registry";
+import * as pulumi from "@pulumi/pulumi";
+import * as api from "../components";
 import { fakeDigest, runStack } from "./harness";
 
 function context(files: Record<string, string>): string {
@@ -136,5 +138,13 @@ describe("pure helpers", () => {
 
   it("waits for drain and shutdown before killing a pod", () => {
     expect(terminationGracePeriod(5, 20)).toBe(30);
+  });
+});
+
+describe("the package's entry point", () => {
+  it("offers each feature's component, so another team's stack can compose them itself", () => {
+    for (const component of [api.GoService, api.AppNamespace, api.Monitoring, api.Logging, api.PostgresCluster, api.Tracing]) {
+      expect(component.prototype).toBeInstanceOf(pulumi.ComponentResource);
+    }
   });
 });
