@@ -138,7 +138,10 @@ function timeline(traceFile: string): string[] {
     phase("provider Create/Update/Delete, awaits included", steps),
     // A chart's Construct returns when its children are registered, and a registration returns
     // once the child is created: its span holds the children's creation, not the render alone.
-    phase("  of which a chart's children", steps.filter((s) => s.urn?.includes("helm.sh/v4:Chart$"))),
+    phase(
+      "  of which a chart's children",
+      steps.filter((s) => s.urn?.includes("helm.sh/v4:Chart$")),
+    ),
     phase("program Invoke (lookups, chart templates)", named("pulumirpc.ResourceMonitor/Invoke", "pulumi-language-host")),
     phase("state checkpoints written (file backend)", named("gocloud.dev/blob.NewWriter", "pulumi-cli")),
     "  slowest provider steps:",
