@@ -150,27 +150,7 @@ export class Tracing extends pulumi.ComponentResource {
             zipkin: { enabled: false },
             metrics: { enabled: true },
           },
-          // Helm merges these over the chart's default config; null removes a default.
-          config: {
-            receivers: {
-              otlp: { protocols: { grpc: { endpoint: `\${env:MY_POD_IP}:${d.otlpPort}` }, http: null } },
-              jaeger: null,
-              zipkin: null,
-              prometheus: null,
-            },
-            exporters: {
-              debug: null,
-              // In-cluster, in plain text: the policies below let only this collector reach Jaeger's port.
-              otlp: { endpoint: `${jaegerRelease}.${d.namespace}.svc.cluster.local:${d.otlpPort}`, tls: { insecure: true } },
-            },
-            service: {
-              pipelines: {
-                logs: null,
-                metrics: null,
-                traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp"] },
-              },
-            },
-          },
+          config: collectorConfigOverrides(`${jaegerRelease}.${d.namespace}.svc.cluster.local:${d.otlpPort}`),
           ...placed,
         }),
       },
@@ -295,6 +275,35 @@ export class Tracing extends pulumi.ComponentResource {
       );
     }
   }
+}
+
+/**
+ * What the collector's configuration changes of the chart's default one, which Helm merges it
+ * over (null removes a default): OTLP over gRPC in, through memory_limiter and batch, out over
+ * OTLP to Jaeger at `jaegerOtlp` (host:port). Apart from the component so that a test can run a
+ * real collector on the chart's default merged with these (scripts/render-collector-config.ts).
+ */
+export function collectorConfigOverrides(jaegerOtlp: string): Record<string, unknown> {
+  return {
+    receivers: {
+      otlp: { protocols: { grpc: { endpoint: `\${env:MY_POD_IP}:${d.otlpPort}` }, http: null } },
+      jaeger: null,
+      zipkin: null,
+      prometheus: null,
+    },
+    exporters: {
+      debug: null,
+      // In-cluster, in plain text: the policies let only this collector reach Jaeger's port.
+      otlp: { endpoint: jaegerOtlp, tls: { insecure: true } },
+    },
+    service: {
+      pipelines: {
+        logs: null,
+        metrics: null,
+        traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp"] },
+      },
+    },
+  };
 }
 
 /** Label by which the Grafana sidecar of kube-prometheus-stack picks up data sources. */
