@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { serviceEnv } from "../components/apps/goService";
+import { skipChartServiceAwaits } from "../components/awaits";
 import { terminationGracePeriod } from "../components/apps/podSpec";
 import { subnetCidrs } from "../components/cluster/eksParts";
 import { buildContextHash } from "../components/image/contextHash";
@@ -146,5 +147,26 @@ describe("the package's entry point", () => {
     for (const component of [api.GoService, api.AppNamespace, api.Monitoring, api.Logging, api.PostgresCluster, api.Tracing]) {
       expect(component.prototype).toBeInstanceOf(pulumi.ComponentResource);
     }
+  });
+});
+
+describe("skipChartServiceAwaits", () => {
+  const transform = (type: string, props: Record<string, unknown>) =>
+    skipChartServiceAwaits({ type, name: "x", custom: true, props, opts: {} }) as { props: Record<string, any> } | undefined;
+
+  it("adds the skipAwait annotation to a chart's Service, keeping the chart's own annotations", () => {
+    const result = transform("kubernetes:core/v1:Service", {
+      metadata: { name: "grafana", annotations: { "prometheus.io/scrape": "true" } },
+      spec: { type: "ClusterIP" },
+    });
+    expect(result?.props).toEqual({
+      metadata: { name: "grafana", annotations: { "prometheus.io/scrape": "true", "pulumi.com/skipAwait": "true" } },
+      spec: { type: "ClusterIP" },
+    });
+  });
+
+  it("leaves everything else, the Deployments' awaits included, as the chart rendered it", () => {
+    expect(transform("kubernetes:apps/v1:Deployment", { metadata: { name: "grafana" } })).toBeUndefined();
+    expect(transform("kubernetes:helm.sh/v4:Chart", { chart: "grafana" })).toBeUndefined();
   });
 });

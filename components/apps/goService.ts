@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAwaitSkipped } from "../awaits";
 import { isCredentialName, isCredentialValue } from "./credentials";
 import platform from "./platform.json";
 import { type Callee, type EgressPeer, serviceNetworkPolicy } from "./networkPolicy";
@@ -147,9 +148,6 @@ export interface SecretKeyEnv {
   readonly secret: pulumi.Input<string>;
   readonly key: string;
 }
-
-/** Tells the Kubernetes provider to return as soon as the API server has taken the object. */
-export const skipAwaitAnnotation = "pulumi.com/skipAwait";
 
 /** The name of the operations port, on the container and the Service: what a ServiceMonitor scrapes. */
 export const opsPortName = "ops";
@@ -306,11 +304,8 @@ export class GoService extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       name,
       {
-        // The provider's Service await proves nothing the Deployment's does not: it returns 10 s
-        // after the last change to the Endpoints, whether they hold a ready pod or none, so each
-        // Service cost at least 10 s of an `up` (docs/benchmarks.md). The Deployment's await still
-        // waits until every pod is ready, which is what `up` promises.
-        metadata: { ...metadata(), annotations: { [skipAwaitAnnotation]: "true" } },
+        // Readiness is the Deployment's await to prove; the Service's proves nothing more (components/awaits.ts).
+        metadata: { ...metadata(), annotations: { ...serviceAwaitSkipped } },
         spec: {
           type: "ClusterIP",
           ...(protocol === "grpc" ? { clusterIP: "None" } : {}),

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { skipChartServiceAwaits } from "../awaits";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -173,7 +174,7 @@ export class Logging extends pulumi.ComponentResource {
           ...placed,
         }),
       },
-      child,
+      { ...child, transforms: [skipChartServiceAwaits] },
     );
 
     const collectorSecret = (suffix: string, namespaceRef: pulumi.Input<string>, extra: Record<string, string>) =>
@@ -311,7 +312,7 @@ export class Logging extends pulumi.ComponentResource {
           ...(placed.nodeSelector ? { nodeSelector: placed.nodeSelector } : {}),
         }),
       },
-      child,
+      { ...child, transforms: [skipChartServiceAwaits] },
     );
 
     const policies = loggingNetworkPolicies({

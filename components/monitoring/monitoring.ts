@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { skipChartServiceAwaits } from "../awaits";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -142,7 +143,7 @@ export class Monitoring extends pulumi.ComponentResource {
           }),
         ),
       },
-      { ...child, dependsOn: [nodeNamespace] },
+      { ...child, dependsOn: [nodeNamespace], transforms: [skipChartServiceAwaits] },
     );
 
     for (const appNamespace of args.appNamespaces ?? []) {

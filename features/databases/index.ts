@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { z } from "zod";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
+import { skipChartServiceAwaits } from "../../components/awaits";
 import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
 import { databaseDefaults as d } from "../../components/data/defaults";
@@ -196,7 +197,7 @@ export const databasesFeature = defineFeature({
                 ...placed,
               }),
             },
-            context.opts,
+            { ...context.opts, transforms: [skipChartServiceAwaits] },
           )
         : undefined;
     const monitoring = context.monitoring();

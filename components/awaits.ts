@@ -1,0 +1,30 @@
+/**
+ * The one await of the Kubernetes provider that Flotilla skips, and why, in one place.
+ *
+ * The provider's Service await (pulumi-kubernetes pkg/await/service.go) returns once the Service's
+ * Endpoints have not changed for 10 s and hold no not-ready address; an Endpoints with no address
+ * at all passes too. It proves nothing the await of the Deployment behind the Service does not,
+ * which still waits until every pod is ready, and it cost every Service of an `up` at least 10 s
+ * (bench/engine; docs/benchmarks.md). Headless Services were never awaited.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Tells the Kubernetes provider to return as soon as the API server has taken the object. */
+export const skipAwaitAnnotation = "pulumi.com/skipAwait";
+
+/** The annotations of a Service that the provider does not await. */
+export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwaitAnnotation]: "true" };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * A transform for a chart (the `transforms` option of a helm.v4.Chart): each Service the chart
+ * makes gets `serviceAwaitSkipped`; everything else, the Deployments' awaits included, is left
+ * as the chart rendered it.
+ */
+export const skipChartServiceAwaits: pulumi.ResourceTransform = ({ type, props, opts }) => {
+  if (type !== "kubernetes:core/v1:Service") return undefined;
+  const metadata = isObject(props.metadata) ? props.metadata : {};
+  const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
+  return { props: { ...props, metadata: { ...metadata, annotations: { ...annotations, ...serviceAwaitSkipped } } }, opts };
+};
