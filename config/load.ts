@@ -44,7 +44,28 @@ export function loadConfig(contract: Contract = stackContract): LoadedConfig {
   if (misspelt.length > 0) {
     throw new ConfigError(misspelt);
   }
-  return parseConfig(raw, secretKeys, contract);
+  const loaded = parseConfig(raw, secretKeys, contract);
+  const engine = engineProblems(loaded.config.environment, process.env);
+  if (engine.length > 0) {
+    throw new ConfigError(engine);
+  }
+  return loaded;
+}
+
+/**
+ * Engine settings a stack refuses, read from the environment the CLI hands the program. A prod
+ * stack keeps its state checkpoints: without them an update cut short leaves objects in the
+ * cluster and in AWS that the state does not know. scripts/dev-up skips them for dev, where the
+ * cost is measured (docs/benchmarks.md) and the cluster is disposable.
+ */
+export function engineProblems(environment: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  // The CLI's own reading of a boolean variable: 1 or true, in any case.
+  const skipsCheckpoints = /^(1|true)$/i.test(env.PULUMI_SKIP_CHECKPOINTS ?? "");
+  return environment === "prod" && skipsCheckpoints
+    ? [
+        `PULUMI_SKIP_CHECKPOINTS=${env.PULUMI_SKIP_CHECKPOINTS}: a prod stack keeps its state checkpoints, so that an update cut short leaves nothing the state does not know; unset it for this stack`,
+      ]
+    : [];
 }
 
 /** Levenshtein distance, for names a typo away from each other. */

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
-import { parseConfig } from "../config/load";
+import { engineProblems, parseConfig } from "../config/load";
 import { stackConfigWithSecrets } from "./harness";
 
 type Config = Record<string, any>;
@@ -101,5 +101,21 @@ describe("config contract", () => {
     expect(JSON.stringify(loaded.config)).not.toContain("hunter2");
     const password = loaded.secrets.registryPassword!;
     expect(await pulumi.isSecret(password)).toBe(true);
+  });
+});
+
+describe("engine settings a stack refuses", () => {
+  it.each([
+    ["prod", "true", 1],
+    ["prod", "1", 1],
+    ["prod", "TRUE", 1],
+    ["prod", "false", 0],
+    ["prod", undefined, 0],
+    ["dev", "true", 0],
+    ["staging", "true", 0],
+  ] as const)("%s with PULUMI_SKIP_CHECKPOINTS=%s: %i problem(s)", (environment, value, problems) => {
+    const found = engineProblems(environment, { PULUMI_SKIP_CHECKPOINTS: value });
+    expect(found).toHaveLength(problems);
+    if (problems > 0) expect(found[0]).toMatch(/^PULUMI_SKIP_CHECKPOINTS=.*: a prod stack keeps its state checkpoints/);
   });
 });
