@@ -4,7 +4,7 @@ import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
 import { type Resources, resourceRequirements, selectorLabels, standardLabels } from "../apps/podSpec";
 import { type Scheduling } from "../apps/scheduling";
 import { monitoringDefaults } from "../monitoring/defaults";
-import { dashboardConfigMap } from "../monitoring/serviceMonitoring";
+import { dashboardConfigMap, prometheusRule } from "../monitoring/serviceMonitoring";
 import { databaseDefaults as d } from "./defaults";
 import { databaseDashboard, databaseRules } from "./rules";
 
@@ -182,21 +182,17 @@ export class PostgresCluster extends pulumi.ComponentResource {
       opts,
     );
     const namespace = pulumi.output(cluster.namespace);
-    new k8s.apiextensions.CustomResource(
+    prometheusRule(
       `${name}-rules`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata,
-        spec: namespace.apply((ns) => ({
-          groups: databaseRules({
-            cluster: this.clusterName,
-            namespace: ns,
-            instances: cluster.instances,
-            runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
-          }),
-        })),
-      },
+      metadata,
+      namespace.apply((ns) =>
+        databaseRules({
+          cluster: this.clusterName,
+          namespace: ns,
+          instances: cluster.instances,
+          runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
+        }),
+      ),
       opts,
     );
     dashboardConfigMap(

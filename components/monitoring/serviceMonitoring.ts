@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { goServiceDefaults, opsPortName } from "../apps/goService";
 import { selectorLabels, standardLabels } from "../apps/podSpec";
-import { type AlertThresholds, serviceRules } from "./alertRules";
+import { type AlertThresholds, type RuleGroup, serviceRules } from "./alertRules";
 import { type Dashboard, grafanaJson, serviceDashboard } from "./dashboards";
 import { monitoringDefaults } from "./defaults";
 
@@ -90,23 +90,19 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
       child,
     );
 
-    const rule = new k8s.apiextensions.CustomResource(
+    const rule = prometheusRule(
       `${name}-rules`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata,
-        spec: pulumi.output(args.namespace).apply((namespace) => ({
-          groups: serviceRules({
-            service,
-            namespace,
-            protocol,
-            thresholds: args.thresholds ?? monitoringDefaults.thresholds,
-            availabilityObjectivePercent: args.availabilityObjectivePercent ?? monitoringDefaults.availabilityObjectivePercent,
-            runbookBaseUrl: args.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
-          }),
-        })),
-      },
+      metadata,
+      pulumi.output(args.namespace).apply((namespace) =>
+        serviceRules({
+          service,
+          namespace,
+          protocol,
+          thresholds: args.thresholds ?? monitoringDefaults.thresholds,
+          availabilityObjectivePercent: args.availabilityObjectivePercent ?? monitoringDefaults.availabilityObjectivePercent,
+          runbookBaseUrl: args.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
+        }),
+      ),
       child,
     );
 
@@ -122,6 +118,20 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
     this.ruleName = rule.metadata.name;
     this.registerOutputs({ serviceMonitorName: this.serviceMonitorName, ruleName: this.ruleName });
   }
+}
+
+/** A PrometheusRule of `groups`, which the operator of the Monitoring component loads, wherever it is. */
+export function prometheusRule(
+  name: string,
+  metadata: pulumi.Input<k8s.types.input.meta.v1.ObjectMeta>,
+  groups: pulumi.Input<RuleGroup[]>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    name,
+    { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata, spec: pulumi.output(groups).apply((g) => ({ groups: g })) },
+    opts,
+  );
 }
 
 /** A dashboard as a ConfigMap that the Grafana sidecar loads, from whichever namespace. */

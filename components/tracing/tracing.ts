@@ -6,6 +6,7 @@ import { type Resources, resourceRequirements, restrictedContainerSecurityContex
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { monitoringDefaults } from "../monitoring/defaults";
+import { prometheusRule } from "../monitoring/serviceMonitoring";
 import { AppNamespace } from "../namespace/appNamespace";
 import { tracingDefaults as d } from "./defaults";
 import { jaegerConfig } from "./jaegerConfig";
@@ -252,16 +253,10 @@ export class Tracing extends pulumi.ComponentResource {
       },
       opts,
     );
-    new k8s.apiextensions.CustomResource(
+    prometheusRule(
       `${name}-rules`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata,
-        spec: namespace.apply((ns) => ({
-          groups: tracingRules({ namespace: ns, runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl }),
-        })),
-      },
+      metadata,
+      namespace.apply((ns) => tracingRules({ namespace: ns, runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl })),
       opts,
     );
     if (monitoring.grafanaNamespace !== undefined) {
