@@ -49,7 +49,29 @@ use_node() {
 }
 
 # A loopback port nothing listens on now.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# free_port: a loopback port nothing listens on now. Within with_work_dir it never repeats one it
+# gave before ($work/.ports): the kernel may hand a just-closed port out again at once, and two
+# servers of one script would then be told the same port.
+free_port() {
+  python3 - "${work:+$work/.ports}" <<'PY'
+import os, socket, sys
+record = sys.argv[1]
+given = set(open(record).read().split()) if record and os.path.exists(record) else set()
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in given:
+        break
+else:
+    sys.exit("free_port: no port that was not given out already, after 100 tries")
+if record:
+    with open(record, "a") as f:
+        f.write(port + "\n")
+print(port)
+PY
+}
 
 # with_work_dir: sets $work to a new temporary directory and $pids to an empty list; on exit,
 # whatever happens, the functions named in $before_stop run (newest first: a real node's
