@@ -8,20 +8,10 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { charts } from "../components/charts/charts";
+import { charts, mergeValues } from "../components/charts/charts";
 import { collectorConfigOverrides } from "../components/tracing/tracing";
 
 type Tree = Record<string, unknown>;
-const isTree = (value: unknown): value is Tree => typeof value === "object" && value !== null && !Array.isArray(value);
-
-function helmMerge(base: Tree, overrides: Tree): Tree {
-  const merged: Tree = { ...base };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === null) delete merged[key];
-    else merged[key] = isTree(value) && isTree(merged[key]) ? helmMerge(merged[key], value) : value;
-  }
-  return merged;
-}
 
 const [mirror, ...ports] = process.argv.slice(2);
 const [otlp, jaegerOtlp, health, metrics] = ports.map(Number);
@@ -32,7 +22,7 @@ if (!mirror || ports.length !== 4 || ports.map(Number).some((p) => !Number.isInt
 const { chart, version } = charts.otelCollector;
 const values = execFileSync("tar", ["-xzOf", path.join(mirror, `${chart}-${version}.tgz`), `${chart}/values.yaml`], { encoding: "utf8" });
 const chartDefault = (parse(values) as { config: Tree }).config;
-const config = helmMerge(chartDefault, collectorConfigOverrides(`127.0.0.1:${jaegerOtlp}`)) as {
+const config = mergeValues(chartDefault, collectorConfigOverrides(`127.0.0.1:${jaegerOtlp}`)) as {
   receivers: { otlp: { protocols: { grpc: { endpoint: string } } } };
   extensions: { health_check: { endpoint: string } };
   service: { telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] } } };

@@ -85,13 +85,14 @@ export function chartValues(ref: ChartRef, source: ChartSource = {}, values: Rec
   return source.imageRegistry === undefined ? values : mergeValues(values, ref.mirroredImages(source.imageRegistry));
 }
 
-/** `override` laid over `base`, object by object, as Helm merges values files. */
-function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+/** `override` laid over `base`, object by object, as Helm merges values files (null removes a key). */
+export function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? mergeValues(current, value) : value;
+    if (value === null) delete merged[key];
+    else merged[key] = isObject(current) && isObject(value) ? mergeValues(current, value) : value;
   }
   return merged;
 }
