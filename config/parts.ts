@@ -86,15 +86,23 @@ const tolerationSchema = z
     }
   });
 
+const schedulingObject = (what: string) =>
+  z.strictObject({
+    nodeSelector: z.record(labelKey, labelValue).default({}).describe(`Node labels that ${what} need on their node.`),
+    tolerations: z.array(tolerationSchema).default([]).describe(`Taints ${what} tolerate.`),
+  });
+
 /** Which nodes a workload's pods may run on (a dedicated node pool, say). */
-export const schedulingSchema = (what: string) =>
-  z
-    .strictObject({
-      nodeSelector: z.record(labelKey, labelValue).default({}).describe(`Node labels that ${what} need on their node.`),
-      tolerations: z.array(tolerationSchema).default([]).describe(`Taints ${what} tolerate.`),
-    })
-    .prefault({})
-    .describe(`Where ${what} run; any node when unset.`);
+export const schedulingSchema = (what: string) => schedulingObject(what).prefault({}).describe(`Where ${what} run; any node when unset.`);
+
+/**
+ * Where a feature's operator runs when apart from the feature's other pods: operators often go to
+ * a system node pool while what they run gets nodes of its own. Unset, the feature's `scheduling`.
+ */
+export const operatorSchedulingSchema = (operator: string) =>
+  schedulingObject(operator)
+    .optional()
+    .describe(`Where ${operator} runs, when apart from the feature's other pods (a system node pool); the feature's \`scheduling\` when unset.`);
 
 /** An image reference with an optional tag and an optional `@sha256:` digest. */
 export const imageReferencePattern =

@@ -69,3 +69,29 @@ describe.each(["dev", "prod"] as const)("scheduling set on %s", async (stack) =>
     expect(job?.spec.template.spec).toMatchObject({ nodeSelector: observability, tolerations: [toleration] });
   });
 });
+
+describe("operators placed apart from what they run", async () => {
+  const system = { "example.com/pool": "system" };
+  const run = await runStack("dev", (c) => {
+    c["flotilla:services"].users.database = {};
+    for (const feature of ["flotilla:monitoring", "flotilla:logging", "flotilla:databases"]) {
+      c[feature] = { ...c[feature], scheduling: { nodeSelector: observability, tolerations: dedicated }, operatorScheduling: { nodeSelector: system } };
+    }
+  });
+  const chart = (name: string) => run.ofType(CHART).find((c) => c.inputs.chart === name)?.inputs.values;
+
+  it("runs each operator on its own nodes, with none of the feature's tolerations", () => {
+    for (const values of [chart("kube-prometheus-stack").prometheusOperator, chart("eck-operator"), chart("cloudnative-pg")]) {
+      expect(values.nodeSelector).toEqual(system);
+      expect(values.tolerations).toBeUndefined();
+    }
+  });
+
+  it("leaves the pods the operators make on the feature's nodes", () => {
+    expect(chart("kube-prometheus-stack").prometheus.prometheusSpec).toMatchObject({ nodeSelector: observability });
+    const es = run.one("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "logging-elasticsearch").inputs;
+    expect(es.spec.nodeSets[0].podTemplate.spec).toMatchObject({ nodeSelector: observability });
+    const cluster = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db").inputs;
+    expect(cluster.spec.affinity).toMatchObject({ nodeSelector: observability });
+  });
+});

@@ -73,6 +73,11 @@ export interface LoggingArgs {
    */
   readonly scheduling?: Scheduling;
   /**
+   * Which nodes the ECK operator runs on, when apart from the logging pods (a system node pool).
+   * @default `scheduling`
+   */
+  readonly operatorScheduling?: Scheduling;
+  /**
    * Users of other parts of the stack in Elasticsearch (Jaeger's), each limited by a role of its
    * own and let in to port 9200 from its pods only.
    * @default none
@@ -171,7 +176,7 @@ export class Logging extends pulumi.ComponentResource {
           // serves no metrics (config.metrics.port 0).
           serviceMonitor: { enabled: false },
           config: { metrics: { port: "0" } },
-          ...placed,
+          ...podScheduling(args.operatorScheduling ?? args.scheduling),
         }),
       },
       { ...child, transforms: [skipChartServiceAwaits] },

@@ -77,6 +77,12 @@ export interface MonitoringArgs {
    * @default any node
    */
   readonly scheduling?: Scheduling;
+  /**
+   * Which nodes prometheus-operator runs on, when apart from the chart's other pods (a system
+   * node pool).
+   * @default `scheduling`
+   */
+  readonly operatorScheduling?: Scheduling;
 }
 
 /**
@@ -140,6 +146,7 @@ export class Monitoring extends pulumi.ComponentResource {
             prometheusResources: args.prometheusResources ?? monitoringDefaults.prometheus.resources,
             alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
             scheduling: args.scheduling,
+            operatorScheduling: args.operatorScheduling,
           }),
         ),
       },
@@ -175,6 +182,8 @@ export interface KubePrometheusStackSettings {
   readonly prometheusResources: Resources;
   readonly alertmanagerReplicas: number;
   readonly scheduling?: Scheduling;
+  /** @default `scheduling` */
+  readonly operatorScheduling?: Scheduling;
 }
 
 const supportResources = monitoringDefaults.support;
@@ -211,7 +220,7 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
       // The operator's TLS listener reads that same webhook Secret: with it the pod could not start.
       tls: { enabled: false },
       resources: supportResources.operator,
-      ...placed,
+      ...podScheduling(s.operatorScheduling ?? s.scheduling),
       prometheusConfigReloader: { resources: supportResources.configReloader },
     },
     prometheus: {

@@ -17,7 +17,7 @@ import { PostgresCluster } from "../../components/data/postgresCluster";
 import { AppNamespace } from "../../components/namespace/appNamespace";
 import { podRequests } from "../../components/podDemand";
 import { bytesProblem, quantityValue } from "../../components/quantities";
-import { bytes, cidr, port, resourcesSchema, schedulingSchema } from "../../config/parts";
+import { bytes, cidr, operatorSchedulingSchema, port, resourcesSchema, schedulingSchema } from "../../config/parts";
 import { defineFeature, type StackView } from "../feature";
 
 const secretName = z
@@ -63,6 +63,7 @@ type Database = z.output<typeof databaseSchema>;
 const databasesSchema = z
   .strictObject({
     scheduling: schedulingSchema("the PostgreSQL instances and the CloudNativePG operator"),
+    operatorScheduling: operatorSchedulingSchema("the CloudNativePG operator"),
     admissionWebhooks: z
       .boolean()
       .default(d.operator.admissionWebhooks)
@@ -177,7 +178,7 @@ export const databasesFeature = defineFeature({
   },
   deploy(slice, context) {
     const stack = context.stack;
-    const placed = podScheduling(slice.scheduling);
+    const operatorPlaced = podScheduling(slice.operatorScheduling ?? slice.scheduling);
     const operator =
       managed(stack).length > 0
         ? new k8s.helm.v4.Chart(
@@ -194,7 +195,7 @@ export const databasesFeature = defineFeature({
                 crds: { create: true },
                 webhook: { mutating: { create: slice.admissionWebhooks }, validating: { create: slice.admissionWebhooks } },
                 resources: resourceRequirements(d.operator.resources),
-                ...placed,
+                ...operatorPlaced,
               }),
             },
             { ...context.opts, transforms: [skipChartServiceAwaits] },

@@ -10,7 +10,7 @@ import { loggingDefaults } from "../../components/logging/defaults";
 import { elasticsearchPodLabels, Logging } from "../../components/logging/logging";
 import { loggingPods } from "../../components/logging/pods";
 import { quantityValue, bytesProblem } from "../../components/quantities";
-import { bytes, digestProblem, imageReferencePattern, resourcesSchema, schedulingSchema } from "../../config/parts";
+import { bytes, digestProblem, imageReferencePattern, operatorSchedulingSchema, resourcesSchema, schedulingSchema } from "../../config/parts";
 import { defineFeature } from "../feature";
 
 /** The setup Job's Go main package (services/cmd/logsetup), built from the services' Dockerfile. */
@@ -63,6 +63,7 @@ const loggingSchema = z
       .default(loggingDefaults.validatingWebhook)
       .describe("ECK's validating admission webhook; off where the API server cannot reach pods (some private control planes)."),
     scheduling: schedulingSchema("the logging pods (Fluent Bit's too, which then collects from those nodes only)"),
+    operatorScheduling: operatorSchedulingSchema("the ECK operator"),
   })
   .prefault({});
 
@@ -123,6 +124,7 @@ export const loggingFeature = defineFeature({
         kibana: logging.kibana.enabled,
         validatingWebhook: logging.validatingWebhook,
         scheduling: logging.scheduling,
+        operatorScheduling: logging.operatorScheduling,
         elasticsearchClients: context.elasticsearchClients,
       },
       context.opts,

@@ -11,7 +11,7 @@ import { monitoringPods } from "../../components/monitoring/pods";
 import { ServiceMonitoring } from "../../components/monitoring/serviceMonitoring";
 import { ruleWindows } from "../../components/monitoring/alertRules";
 import { prometheusDuration, prometheusDurationProblem, prometheusMilliseconds } from "../../components/durations";
-import { bytes, checked, resourcesSchema, schedulingSchema } from "../../config/parts";
+import { bytes, checked, operatorSchedulingSchema, resourcesSchema, schedulingSchema } from "../../config/parts";
 import { defineFeature } from "../feature";
 
 const prometheusDurationKey = checked(prometheusDurationProblem);
@@ -111,6 +111,7 @@ const monitoringSchema = z
       .default(monitoringDefaults.runbookBaseUrl)
       .describe("Where alerts' runbook links point: this project's docs/runbooks.md as your team reads it, such as its URL in your repository."),
     scheduling: schedulingSchema("the monitoring pods (node-exporter's too)"),
+    operatorScheduling: operatorSchedulingSchema("prometheus-operator"),
   })
   .prefault({});
 
@@ -159,6 +160,7 @@ export const monitoringFeature = defineFeature({
         alertmanagerReplicas: monitoring.alertmanager.replicas,
         appNamespaces: [context.appNamespace],
         scheduling: monitoring.scheduling,
+        operatorScheduling: monitoring.operatorScheduling,
       },
       context.opts,
     );
