@@ -36,6 +36,12 @@ describe.each(["dev", "prod"] as const)("monitoring in the %s stack", async (sta
     expect(values.grafana.testFramework).toEqual({ enabled: false });
   });
 
+  it("has the operator's Deployment wait for the chart's CRDs, which it looks for only when it starts", () => {
+    const dependsOn = String(values.prometheusOperator.annotations["config.kubernetes.io/depends-on"]).split(",");
+    expect(dependsOn).toContain("apiextensions.k8s.io/CustomResourceDefinition/prometheuses.monitoring.coreos.com");
+    expect(dependsOn).toHaveLength(10);
+  });
+
   it("selects every monitor and rule, not only those with the release label", () => {
     for (const kind of ["serviceMonitor", "podMonitor", "rule", "probe", "scrapeConfig"]) {
       expect(prometheus[`${kind}SelectorNilUsesHelmValues`]).toBe(false);

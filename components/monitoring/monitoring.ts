@@ -188,6 +188,20 @@ export interface KubePrometheusStackSettings {
 
 const supportResources = monitoringDefaults.support;
 
+/** The CRDs kube-prometheus-stack installs (its `crds` subchart), which prometheus-operator serves. */
+export const prometheusOperatorCrds = [
+  "alertmanagerconfigs",
+  "alertmanagers",
+  "podmonitors",
+  "probes",
+  "prometheusagents",
+  "prometheuses",
+  "prometheusrules",
+  "scrapeconfigs",
+  "servicemonitors",
+  "thanosrulers",
+].map((plural) => `${plural}.monitoring.coreos.com`);
+
 /**
  * The chart's values. Each setting that departs from the chart's defaults says why.
  */
@@ -212,6 +226,14 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
     // chart's default) it would outlive `pulumi destroy`; in this namespace it goes with it.
     kubelet: { namespace: s.namespace },
     prometheusOperator: {
+      // The operator looks for its CRDs once, when it starts: started before they are established,
+      // it runs without its Prometheus and Alertmanager controllers until restarted, and no
+      // Prometheus ever comes (seen on the e2e's real node, where its pod started in 2 s). Helm
+      // installs a chart's CRDs first; helm.v4.Chart orders a chart's objects by this annotation
+      // instead (cli-utils' dependency graph), and awaits each CRD's Established condition.
+      annotations: {
+        "config.kubernetes.io/depends-on": prometheusOperatorCrds.map((crd) => `apiextensions.k8s.io/CustomResourceDefinition/${crd}`).join(","),
+      },
       kubeletService: { namespace: s.namespace },
       // helm.v4.Chart drops Helm hooks (pulumi-kubernetes#3284), and the admission webhook's
       // certificate is made and patched in by hook Jobs. Without them the webhook would point at
