@@ -147,7 +147,8 @@ export const imagesByDigest: ResourceValidationPolicy = {
 
 export const noCredentialsInPlainText: ResourceValidationPolicy = {
   name: "no-credentials-in-plain-text",
-  description: "No credential-looking names or values in container env or ConfigMaps: they belong in Secrets.",
+  description:
+    "No credential-looking names or values in container env or ConfigMaps: they belong in Secrets. A chart's own variable names are upstream's (ECK's WEBHOOK_SECRET names a Secret): in charts' pods only values are judged.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const advice = "put it in a Secret (a service's secretEnv)";
@@ -160,9 +161,10 @@ export const noCredentialsInPlainText: ResourceValidationPolicy = {
       return;
     }
     const pod = podSpecOf(args.type, args.props);
+    const own = flotillaPodSpecOf(args.type, args.props) !== undefined;
     for (const c of pod === undefined ? [] : containersOf(pod)) {
       for (const e of c.env ?? []) {
-        if (e.value !== undefined && (isCredentialName(e.name ?? "") || isCredentialValue(e.value))) {
+        if (e.value !== undefined && ((own && isCredentialName(e.name ?? "")) || isCredentialValue(e.value))) {
           reportViolation(`container ${c.name} has env ${e.name} in plain text: ${advice}`);
         }
       }

@@ -129,6 +129,11 @@ describe("policy pack", () => {
       [
         { type: "kubernetes:core/v1:ConfigMap", props: { data: { LOG_LEVEL: "info", KEY_SPACE: "users" } } },
         deployment({ ...goodContainer, env: [{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }] }),
+        // ECK's chart names its webhook certificate's Secret in WEBHOOK_SECRET: a name, not a credential.
+        deployment(
+          { ...goodContainer, env: [{ name: "WEBHOOK_SECRET", value: "elastic-operator-webhook-cert" }] },
+          { labels: { "app.kubernetes.io/managed-by": "Helm" } },
+        ),
       ],
       /ConfigMap key STRIPE_KEY looks like a credential/,
     ],
@@ -198,6 +203,17 @@ describe("policy pack", () => {
     expect(found.length, name).toBeGreaterThan(0);
     expect(found.join("\n")).toMatch(message);
     expect(violations(name, ...good)).toEqual([]);
+  });
+
+  it("judges a chart pod's env by its values alone, and Flotilla's own by their names too", () => {
+    const chart = { labels: { "app.kubernetes.io/managed-by": "Helm" } };
+    const withEnv = (name: string, value: string) => ({ ...goodContainer, env: [{ name, value }] });
+    const found = (d: Fake) => violations("no-credentials-in-plain-text", d);
+    expect(found(deployment(withEnv("DB_PASSWORD", "hunter2hunter2")))).toEqual([
+      "container app has env DB_PASSWORD in plain text: put it in a Secret (a service's secretEnv)",
+    ]);
+    expect(found(deployment(withEnv("DB_PASSWORD", "hunter2hunter2"), chart))).toEqual([]);
+    expect(found(deployment(withEnv("PAYMENT", "sk_live_0123456789abcdef"), chart))).toHaveLength(1);
   });
 });
 
