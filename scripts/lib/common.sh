@@ -86,6 +86,23 @@ with_work_dir() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }
+# stop_process PID: SIGTERM, awaited; SIGKILL after 10 s. A test's server has nothing to save,
+# and a kube-apiserver whose pod network is already gone spent 60-75 s draining on its way out.
+stop_process() {
+  local pid=$1 state
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    # An exited child stays a zombie until awaited: it counts as stopped.
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || echo gone)
+    [[ $state == gone || $state == Z ]] && break
+    sleep 0.1
+  done
+  if [[ $state != gone && $state != Z ]]; then
+    log "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60) did not stop within 10 s of SIGTERM: killed"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
 _stop_and_clean() {
   local i
   for ((i = ${#before_stop[@]} - 1; i >= 0; i--)); do
@@ -94,7 +111,7 @@ _stop_and_clean() {
   # Newest first, each awaited: a server stops while what it depends on still runs (the API
   # server before etcd; otherwise it spends a minute retrying storage on its way out).
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null || true
+    stop_process "${pids[i]}"
   done
   wait 2>/dev/null || true
   rm -rf "$work"
