@@ -102,7 +102,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         metadata: metadata(),
         spec: {
           instances,
-          imageName: `${args.imageRegistry ?? "ghcr.io"}/cloudnative-pg/postgresql:${version}`,
+          imageName: postgresImage(version, args.imageRegistry),
           primaryUpdateStrategy: "unsupervised",
           enablePDB: disruptionBudget,
           bootstrap: { initdb: { database: args.service, owner: args.service } },
@@ -204,3 +204,6 @@ export class PostgresCluster extends pulumi.ComponentResource {
     );
   }
 }
+
+/** PostgreSQL's image at a major version, as CloudNativePG publishes it, from a mirror when one is given. */
+export const postgresImage = (version: string, registry = "ghcr.io"): string => `${registry}/cloudnative-pg/postgresql:${version}`;

@@ -13,14 +13,11 @@
 #   ("name=pid ...", for the suites' memory figures).
 
 node_name=flotilla-node-0
+# The label that tells the real node from kwok's, for the stack's scheduling settings.
+real_node_label=flotilla.dev/e2e-node
 node_ip=10.244.0.1
 pod_cidr=10.244.0.0/24
 node_bridge=cni0
-# A process run outside the cluster that serves ports (an operator's webhook server binds every
-# address) runs in a network namespace of its own at $outside_ip on the node's bridge, which the
-# pods' address range ends below (start_outside_namespace).
-outside_ip=10.244.0.250
-outside_netns=flotilla-e2e-outside
 
 # The host paths the runtime writes to whatever its configuration says (see the notes).
 runtime_host_paths=(/run/containerd /var/lib/kubelet /var/log/containers /var/log/pods)
@@ -136,7 +133,7 @@ start_containerd() {
   "name": "flotilla-e2e",
   "plugins": [
     { "type": "bridge", "bridge": "$node_bridge", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-      "ipam": { "type": "host-local", "dataDir": "$node/cni-ipam", "ranges": [[{ "subnet": "$pod_cidr", "gateway": "$node_ip", "rangeEnd": "${outside_ip%.*}.239" }]],
+      "ipam": { "type": "host-local", "dataDir": "$node/cni-ipam", "ranges": [[{ "subnet": "$pod_cidr", "gateway": "$node_ip" }]],
         "routes": [{ "dst": "0.0.0.0/0" }] } },
     { "type": "portmap", "capabilities": { "portMappings": true } }
   ]
@@ -215,7 +212,7 @@ registerNode: true
 YAML
   "$kube_bin/kubelet" --config "$node/kubelet.yaml" --kubeconfig "$node_kubeconfig" --root-dir "$node/kubelet" \
     --hostname-override "$node_name" --node-ip "$node_ip" --cert-dir "$node/kubelet-pki" \
-    --node-labels "flotilla.dev/e2e-node=real" >"$work/kubelet.log" 2>&1 &
+    --node-labels "$real_node_label=real" >"$work/kubelet.log" 2>&1 &
   node_pids+=($!)
   node_processes+=" kubelet=$!"
   for _ in $(seq 120); do
@@ -330,19 +327,6 @@ YAML
     die "CoreDNS did not become ready: $(kubectl -n kube-system get pods -o wide 2>&1; kubectl -n kube-system logs deployment/coredns 2>&1 | tail -5)"
 }
 
-# start_outside_namespace: the network namespace $outside_netns at $outside_ip on the node's private
-# network. A process there reaches the API server at $node_ip, and nothing beyond this network
-# reaches it. clean_node_host_state deletes it.
-start_outside_namespace() {
-  ip netns add "$outside_netns"
-  ip link add flotilla-out type veth peer name eth0 netns "$outside_netns"
-  ip link set flotilla-out master "$node_bridge" up
-  ip -n "$outside_netns" addr add "$outside_ip/${pod_cidr#*/}" dev eth0
-  ip -n "$outside_netns" link set lo up
-  ip -n "$outside_netns" link set eth0 up
-  ip -n "$outside_netns" route add default via "$node_ip"
-}
-
 # The teardown, in the order that worked (the notes): pods' processes, then the node's servers,
 # then what they left on the host. Also run before a start, for what a crashed run left.
 stop_real_node() {
@@ -411,7 +395,6 @@ clean_node_host_state() {
   local link
   for link in $(ip -o link show master "$node_bridge" 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1); do ip link delete "$link" 2>/dev/null || true; done
   ip link delete "$node_bridge" 2>/dev/null || true
-  ip netns delete "$outside_netns" 2>/dev/null || true
   ip route del unreachable "$kwok_pod_cidr" 2>/dev/null || true
   ip route del unreachable "$kwok_node_ip/32" 2>/dev/null || true
   local controller

@@ -1,14 +1,17 @@
 /**
  * users on a managed database, reconciled by the real CloudNativePG operator (scripts/e2e, part
- * "databases"): what the operator made from the stack's Cluster, and how it meets what the stack
- * gave users (the Secret it reads, the host, the NetworkPolicies' labels). The instances' pods
+ * "databases"; the chart's pod on the real node, see ./operators.ts): its admission webhooks as
+ * the API server calls them, what the operator made from the stack's Cluster, and how it meets
+ * what the stack gave users (the Secret it reads, the host, the NetworkPolicies' labels). The instances' pods
  * cannot run here (PostgreSQL's image cannot be pulled, and no volume provisioner runs), so their
  * specs are checked, not their servers. FLOTILLA_E2E_PHASE says whether the stack is up or destroyed.
  */
 import { describe, expect, it } from "vitest";
 import { databaseDefaults } from "../../components/data/defaults";
+import { postgresImage } from "../../components/data/postgresCluster";
 import { eventually, requiredEnv } from "./env";
-import { get, items } from "./kube";
+import { dryRun, get, items } from "./kube";
+import { expectOperatorOnRealNode } from "./operators";
 import { deployedConfig } from "./stackFile";
 
 const phase = requiredEnv("FLOTILLA_E2E_PHASE");
@@ -25,6 +28,31 @@ const decode = (secret: any, key: string) => Buffer.from(secret.data[key] ?? "",
 const isSubset = (labels: Record<string, string>, of: Record<string, string>) => Object.entries(labels).every(([k, v]) => of[k] === v);
 
 describe.runIf(phase === "deployed")("users' managed database, reconciled by the real operator", () => {
+  it("has the operator running as the chart's pod on the real node, from the mirror's image, under the chart's RBAC", async () => {
+    await expectOperatorOnRealNode({
+      namespace: databaseDefaults.operatorNamespace,
+      selector: "app.kubernetes.io/name=cloudnative-pg",
+      repository: "cloudnative-pg/cloudnative-pg",
+    });
+  });
+
+  it("has the API server call the operator's webhooks: a Cluster is defaulted by the mutating one, refused by the validating one", () => {
+    const probe = (spec: object) => ({
+      apiVersion: "postgresql.cnpg.io/v1",
+      kind: "Cluster",
+      metadata: { name: "webhook-probe", namespace },
+      spec: { instances: 1, storage: { size: "1Gi" }, ...spec },
+    });
+    // No image named: the mutating webhook fills in the operator's default PostgreSQL image.
+    const { admitted, refused } = dryRun(probe({}));
+    expect(refused).toBeUndefined();
+    expect(admitted.spec.imageName).toMatch(/postgresql:/);
+    // Two bootstrap methods at once: only the validating webhook knows that is wrong (the CRD's
+    // schema has no such rule; the message is the webhook's, cluster_webhook.go).
+    const twoBootstraps = dryRun(probe({ bootstrap: { initdb: { database: "a", owner: "a" }, pg_basebackup: { source: "elsewhere" } } }));
+    expect(twoBootstraps.refused).toMatch(/The Cluster "webhook-probe" is invalid: .*Only one bootstrap method can be specified at a time/s);
+  });
+
   it("has the read-write, read-only and any-instance Services, each selecting the Cluster's instances on 5432", async () => {
     const services = await eventually("the operator's three Services", 90, async () => {
       const found = ["rw", "ro", "r"].map((suffix) => get("service", "-n", namespace, `${cluster}-${suffix}`));
@@ -59,7 +87,8 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
   it("bootstraps the first instance from the stack's Cluster: version, resources, non-root, scheduling and volume", async () => {
     const pod = await eventually("the first instance's bootstrap pod", 90, async () => items("pods", "-n", namespace, "-l", selector)[0]);
     const container = pod.spec.containers[0];
-    expect(container.image).toBe(`ghcr.io/cloudnative-pg/postgresql:${database.postgresVersion}`);
+    // From the image mirror when the stack names one (the e2e does: its registry).
+    expect(container.image).toBe(postgresImage(database.postgresVersion, config.charts.imageRegistry));
     expect(container.resources.requests).toMatchObject({ cpu: database.resources.requests.cpu, memory: database.resources.requests.memory });
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });

@@ -47,3 +47,17 @@ export async function kubectlApply(object: object): Promise<void> {
     child.stdin?.end(JSON.stringify(object));
   });
 }
+
+/** A server-side dry run of creating OBJECT: what admission (the webhooks included) made of it, or its refusal. */
+export function dryRun(object: object): { admitted?: any; refused?: string } {
+  try {
+    const out = execFileSync("kubectl", ["create", "--dry-run=server", "-o", "json", "-f", "-"], {
+      input: JSON.stringify(object),
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    return { admitted: JSON.parse(out) };
+  } catch (error) {
+    return { refused: String((error as { stderr?: string }).stderr) };
+  }
+}

@@ -1,12 +1,13 @@
 /**
- * What the real ECK operator (run by scripts/e2e during `up`, in place of the chart's pod that
- * kwok only marks running) made of the stack's Elasticsearch and Kibana, and whether every name
- * the collector's configuration refers to exists as the operator made it.
+ * What the real ECK operator (the chart's pod, on the real node: see ./operators.ts) made of the
+ * stack's Elasticsearch and Kibana, its admission webhook as the API server calls it, and whether
+ * every name the collector's configuration refers to exists as the operator made it.
  */
 import { describe, expect, it } from "vitest";
 import { eckNames } from "../../components/logging/logging";
 import { eventually } from "./env";
-import { get, items, ready } from "./kube";
+import { dryRun, get, items, ready } from "./kube";
+import { expectOperatorOnRealNode } from "./operators";
 
 const names = eckNames("logs");
 const fluentBitConfig = () => {
@@ -16,6 +17,24 @@ const fluentBitConfig = () => {
 const setting = (config: string, key: string) => new RegExp(`^\\s*${key}\\s+(\\S+)\\s*$`, "m").exec(config)?.[1];
 
 describe("ECK's work", () => {
+  it("runs as the chart's pod on the real node, from the mirror's image, under the chart's RBAC", async () => {
+    await expectOperatorOnRealNode({ namespace: "elastic-system", selector: "app.kubernetes.io/name=elastic-operator", repository: "eck/eck-operator" });
+  });
+
+  it("refuses an invalid Elasticsearch through its admission webhook, which the API server calls at the operator's pod", async () => {
+    const invalid = {
+      apiVersion: "elasticsearch.k8s.elastic.co/v1",
+      kind: "Elasticsearch",
+      metadata: { name: "invalid", namespace: "logging" },
+      spec: { version: "not-a-version", nodeSets: [{ name: "default", count: 1 }] },
+    };
+    // The operator writes the webhook's CA into its configuration once it has started, and the
+    // webhook fails open until then. The CRD's schema takes any string as the version: the
+    // message is the webhook's (ECK's pkg/controller/elasticsearch/validation).
+    const refused = await eventually("the webhook to refuse", 60, async () => dryRun(invalid).refused);
+    expect(refused).toMatch(/The Elasticsearch "invalid" is invalid: spec\.version: .*Cannot parse Elasticsearch version/);
+  });
+
   it("reconciled Elasticsearch into a StatefulSet whose pods pass Pod Security restricted", async () => {
     expect(get("-n", "logging", "statefulset", "logs-es-default")).toBeDefined();
     const pods = await eventually("Elasticsearch's pod to be admitted and ready", 60, async () => {

@@ -1,8 +1,7 @@
 /**
- * What the real prometheus-operator (run by scripts/e2e against the test API server, in place of
- * the chart's operator pod that kwok only marks running) made of the stack: the Prometheus
- * StatefulSet, a configuration that scrapes every service's ServiceMonitor, and rule files that
- * hold every stack rule and pass promtool.
+ * What the real prometheus-operator (the chart's pod, on the real node: see ./operators.ts) made of
+ * the stack: the Prometheus StatefulSet, a configuration that scrapes every service's
+ * ServiceMonitor, and rule files that hold every stack rule and pass promtool.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,10 +12,29 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { eventually } from "./env";
 import { get, items, ready } from "./kube";
+import { expectOperatorOnRealNode } from "./operators";
 
 const prometheus = "prometheus-monitoring-prometheus";
 
 describe("prometheus-operator's work", async () => {
+  it("runs as the chart's pod on the real node, from the mirror's image, under the chart's RBAC", async () => {
+    const pod = await expectOperatorOnRealNode({
+      namespace: "monitoring",
+      selector: "app=kube-prometheus-stack-operator",
+      repository: "prometheus-operator/prometheus-operator",
+    });
+    expect(pod.spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+  });
+
+  it("started after every CRD of its group existed: its Deployment names them all as dependencies", () => {
+    const installed = items("crds")
+      .map((crd) => crd.metadata.name as string)
+      .filter((name) => name.endsWith(".monitoring.coreos.com"));
+    const annotation = get("-n", "monitoring", "deployment", "monitoring-operator")?.metadata.annotations?.["config.kubernetes.io/depends-on"] ?? "";
+    expect(installed.length).toBeGreaterThan(0);
+    expect(annotation.split(",").sort()).toEqual(installed.map((name) => `apiextensions.k8s.io/CustomResourceDefinition/${name}`).sort());
+  });
+
   const config = await eventually("the operator to write the Prometheus configuration", 90, async () => {
     const secret = get("-n", "monitoring", "secret", prometheus);
     const gz = secret?.data?.["prometheus.yaml.gz"];
