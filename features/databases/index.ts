@@ -178,7 +178,6 @@ export const databasesFeature = defineFeature({
   },
   deploy(slice, context) {
     const stack = context.stack;
-    const operatorPlaced = podScheduling(slice.operatorScheduling ?? slice.scheduling);
     const operator =
       managed(stack).length > 0
         ? new k8s.helm.v4.Chart(
@@ -195,7 +194,7 @@ export const databasesFeature = defineFeature({
                 crds: { create: true },
                 webhook: { mutating: { create: slice.admissionWebhooks }, validating: { create: slice.admissionWebhooks } },
                 resources: resourceRequirements(d.operator.resources),
-                ...operatorPlaced,
+                ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
               }),
             },
             { ...context.opts, transforms: [skipChartServiceAwaits] },

@@ -4,7 +4,7 @@
 # registry under the chart's upstream path and tag. The stack takes them from there through
 # `charts.imageRegistry`, as an air-gapped cluster takes every chart image from its mirror; the
 # other chart images are never pulled, their pods being on kwok's node. Sourced by scripts/e2e
-# after real-node.sh, whose buildah storage it shares.
+# after real-node.sh, whose scratch_image builds them.
 #
 # push_operator_images CACHE REGISTRY CHARTS: CHARTS is the chart mirror, whose packages give the
 # tags (their appVersion); a binary of another version is refused, as it would run under a tag
@@ -12,7 +12,6 @@
 
 push_operator_images() {
   local cache=$1 registry=$2 charts=$3
-  local storage=(--storage-driver vfs --root "$node/buildah/storage" --runroot "$node/buildah/run")
   local -A pinned
   local chart version
   while read -r chart version; do pinned[$chart]=$version; done < <(
@@ -21,7 +20,7 @@ push_operator_images() {
   # operator_image CHART REPOSITORY USER BINARY PATH [LINK]: BINARY at PATH, the entrypoint at
   # LINK (a symbolic link to PATH) when given, else PATH itself.
   operator_image() {
-    local chart=$1 repository=$2 user=$3 binary=$4 path=$5 link=${6:-} tag built container root
+    local chart=$1 repository=$2 user=$3 binary=$4 path=$5 link=${6:-} tag built root
     tag=$(tar -xOzf "$charts/$chart-${pinned[$chart]}.tgz" "$chart/Chart.yaml" | sed -nE 's/^appVersion: *"?([^"]*)"?$/\1/p')
     built=$(basename "$(dirname "$binary")")
     [[ ${built%-static} == *-v${tag#v} ]] || die "$chart ${pinned[$chart]} runs $repository:$tag, but the toolchain built $built"
@@ -30,14 +29,7 @@ push_operator_images() {
     cp "$binary" "$root/$path"
     chmod 0755 "$root/$path"
     [[ -z $link ]] || ln -s "${path#/}" "$root/$link"
-    tar -C "$root" -cf "$root.tar" .
-    container=$(buildah "${storage[@]}" from scratch)
-    buildah "${storage[@]}" add "$container" "$root.tar" / >/dev/null
-    buildah "${storage[@]}" config --user "$user" --workingdir / --entrypoint "[\"${link:-$path}\"]" "$container"
-    buildah "${storage[@]}" commit -q "$container" "localhost/$repository:$tag" >/dev/null
-    buildah "${storage[@]}" push -q --tls-verify=false "localhost/$repository:$tag" "docker://$registry/$repository:$tag" >/dev/null
-    buildah "${storage[@]}" rm "$container" >/dev/null
-    rm -rf "$root" "$root.tar"
+    scratch_image "$registry" "$repository:$tag" "$root" "$user" "${link:-$path}"
     log "operator image $registry/$repository:$tag from $built"
   }
   # Upstream's layouts: prometheus-operator at /bin/operator as nobody; the ECK operator at

@@ -82,24 +82,35 @@ start_real_node() {
   log "real node $node_name ready, DNS answering, in ${node_start_seconds}s"
 }
 
+# scratch_image REGISTRY NAME ROOT USER ENTRYPOINT: the directory ROOT as the one layer of an
+# image on scratch, run as USER with ENTRYPOINT, pushed to REGISTRY as NAME; ROOT is removed.
+scratch_image() {
+  local registry=$1 name=$2 root=$3 user=$4 entrypoint=$5 container
+  local storage=(--storage-driver vfs --root "$node/buildah/storage" --runroot "$node/buildah/run")
+  tar -C "$root" -cf "$root.tar" .
+  container=$(buildah "${storage[@]}" from scratch)
+  buildah "${storage[@]}" add "$container" "$root.tar" / >/dev/null
+  buildah "${storage[@]}" config --user "$user" --workingdir / --entrypoint "[\"$entrypoint\"]" "$container"
+  buildah "${storage[@]}" commit -q "$container" "localhost/$name" >/dev/null
+  buildah "${storage[@]}" push -q --tls-verify=false "localhost/$name" "docker://$registry/$name" >/dev/null
+  buildah "${storage[@]}" rm "$container" >/dev/null
+  rm -rf "$root" "$root.tar"
+}
+
 # node_images REGISTRY COREDNS VERSION: the images no registry here serves, each a static binary
 # alone on scratch, pushed to REGISTRY; the pods name them by tag like any image from a mirror.
 node_images() {
   local registry=$1 coredns=$2 coredns_tag=${3#coredns-}
-  local storage=(--storage-driver vfs --root "$node/buildah/storage" --runroot "$node/buildah/run")
   mkdir -p "$node/images"
   gcc -static -O2 -o "$node/images/pause" scripts/lib/pause.c
   cp "$(command -v busybox)" "$node/images/busybox"
   cp "$coredns" "$node/images/coredns"
   # node_image NAME BINARY USER: /BINARY as the entrypoint.
   node_image() {
-    local name=$1 binary=$2 user=$3 container
-    container=$(buildah "${storage[@]}" from scratch)
-    buildah "${storage[@]}" copy "$container" "$node/images/$binary" "/$binary" >/dev/null
-    buildah "${storage[@]}" config --user "$user" --entrypoint "[\"/$binary\"]" "$container"
-    buildah "${storage[@]}" commit -q "$container" "localhost/$name" >/dev/null
-    buildah "${storage[@]}" push -q --tls-verify=false "localhost/$name" "docker://$registry/$name" >/dev/null
-    buildah "${storage[@]}" rm "$container" >/dev/null
+    local root=$node/images/$2.root
+    mkdir -p "$root"
+    cp "$node/images/$2" "$root/$2"
+    scratch_image "$registry" "$1" "$root" "$3" "/$2"
   }
   node_image flotilla-e2e/pause:1 pause 65535:65535
   node_image "flotilla-e2e/coredns:$coredns_tag" coredns 65532:65532
