@@ -3,10 +3,11 @@
  * kube-proxy forwards to the pods): reads of the seeded user and creates with fresh emails, from a
  * few workers, until `until` settles, capped in time and count.
  *
- * A read is sent once more when the keep-alive connection it went on was closed before any
- * response came (a stopping server closes its idle connections, and one may be in use by then), as
- * HTTP allows for idempotent requests and Go's http.Transport does; those are counted apart. A
- * create is never sent again.
+ * A read is sent once more when the keep-alive connection it went on was closed or reset before
+ * any response came: a stopping server closes its idle connections, and a request may be on its way
+ * on one by then, which the kernel answers with a reset when it finds unread data. HTTP allows the
+ * resend for idempotent requests (RFC 9112, 9.3.1) and Go's http.Transport does it; those reads are
+ * counted apart. A create is never sent again.
  */
 export interface LoadResult {
   readonly reads: number;
@@ -24,8 +25,11 @@ export interface LoadResult {
 
 const maxRequests = 200_000;
 
-/** Whether a request failed because its connection closed before any response (undici's code). */
-const closedUnanswered = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === "UND_ERR_SOCKET";
+/**
+ * Whether a request failed because its connection was closed (undici's code) or reset before any
+ * response. A reset needs an established connection: a refused or unreachable one is not resent.
+ */
+const closedUnanswered = (error: unknown) => ["UND_ERR_SOCKET", "ECONNRESET"].includes(String((error as { cause?: { code?: string } }).cause?.code));
 
 async function read(url: string, resent: () => void): Promise<Response> {
   try {

@@ -297,6 +297,19 @@ async function gatewayStaysReady(what: string, during: () => Promise<void>): Pro
   expect(after.count - before, `the gateway's readiness failures while ${what}: ${after.messages.join("; ")}`).toBe(0);
 }
 
+/**
+ * Waits until none of `deployment`'s pods is terminating, then 3 s more to see the callers'
+ * reconnects. A rollout is reported done while its last old pods still drain and shut down; their
+ * exit belongs to the load of the test that caused it, not to the next test's.
+ */
+async function oldPodsGone(deployment: string): Promise<void> {
+  await eventually(`the old ${deployment} pods to exit`, 120, async () => {
+    const pods = JSON.parse(await kubectlAsync("get", "pods", "-n", namespace, "-l", `app.kubernetes.io/name=${deployment}`, "-o", "json")).items as any[];
+    return pods.every((p) => !p.metadata.deletionTimestamp) ? true : undefined;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+}
+
 /** The loads run through rollouts and a lost pod, for the durability check after them. */
 const loads: LoadResult[] = [];
 
@@ -305,8 +318,7 @@ describe("rollouts and a lost pod under a bounded load", () => {
   const rollout = (deployment: string) => async () => {
     await kubectlAsync("rollout", "restart", "-n", namespace, `deployment/${deployment}`);
     await kubectlAsync("rollout", "status", "-n", namespace, `deployment/${deployment}`, "--timeout=120s");
-    // Calls keep flowing a little after the last old pod went, to see the callers' reconnects.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await oldPodsGone(deployment);
   };
 
   /** Rolls `deployment` out under the load, with no failed read; the result joins `loads`. */
@@ -341,7 +353,7 @@ describe("rollouts and a lost pod under a bounded load", () => {
         return !mine || mine.conditions.ready === false ? (Date.now() - deleted) / 1000 : undefined;
       });
       await kubectlAsync("rollout", "status", "-n", namespace, "deployment/users", "--timeout=120s");
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await oldPodsGone("users");
     });
     loads.push(result);
     const drain = services.users?.drainSeconds as number;
