@@ -94,6 +94,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     ),
     elasticsearch: () => deployed.find((d) => d.elasticsearch !== undefined)?.elasticsearch,
     monitoring: () => deployed.find((d) => d.monitoring !== undefined)?.monitoring,
+    traceStore: enabled.map((feature) => feature.traceStore?.(sliceOf(config, feature))).find((store) => store !== undefined),
     opts: kubernetes,
   };
 

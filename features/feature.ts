@@ -73,6 +73,8 @@ export interface FeatureContext {
   readonly elasticsearch: () => SharedElasticsearch | undefined;
   /** The Prometheus a feature deployed before this one runs (`FeatureDeployment.monitoring`), if any. */
   readonly monitoring: () => SharedMonitoring | undefined;
+  /** Where an enabled feature keeps traces (`Feature.traceStore`), whether deployed before this one or after. */
+  readonly traceStore: TraceStore | undefined;
   /** The cluster's provider. */
   readonly opts: pulumi.ComponentResourceOptions;
 }
@@ -86,6 +88,17 @@ export interface SharedElasticsearch {
   readonly podLabels: Readonly<Record<string, string>>;
   /** Replicas an index there should have: 1 where there is a second node to hold them. */
   readonly indexReplicas: number;
+}
+
+/**
+ * Where one feature keeps traces, as Grafana opens them: the other features link to it from what
+ * carries a trace's id (a latency exemplar, a log line).
+ */
+export interface TraceStore {
+  /** Uid of the Grafana data source that opens a trace by its id. */
+  readonly grafanaDatasourceUid: string;
+  /** The exemplar label and log field that carry a trace's id. */
+  readonly traceIdField: string;
 }
 
 /** A Prometheus (and Grafana) that one feature runs and others' monitors, rules and dashboards join. */
@@ -150,6 +163,8 @@ export interface Feature<Key extends string = string, Schema extends z.ZodType =
   readonly teardown?: Teardown;
   /** Keys of the features it needs enabled beside it, deployed before it (earlier in the list). */
   readonly requires?: readonly string[];
+  /** Where it keeps traces, for links from the other features' metrics and logs. */
+  traceStore?(slice: z.output<Schema>): TraceStore;
   /** Users it needs in the shared Elasticsearch (`FeatureDeployment.elasticsearch`). */
   elasticsearchClients?(slice: z.output<Schema>): readonly ElasticsearchClientDeclaration[];
   /** A key the feature adds to every service's declaration (`services.<name>.<key>`), optional there. */

@@ -19,6 +19,11 @@ const inNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "ku
 const collectorPods = { "app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": "collector" };
 const jaegerPods = { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": "jaeger" };
 const tcp = (port: number) => [{ protocol: "TCP", port }];
+/** The chart values of Grafana's data source sidecar, and a service's dashboard, as Grafana reads them. */
+const grafanaDatasources = (run: Awaited<ReturnType<typeof runStack>>) =>
+  run.ofType(CHART).find((c) => c.inputs.name === "monitoring")?.inputs.values.grafana.sidecar.datasources;
+const dashboardOf = (run: Awaited<ReturnType<typeof runStack>>, service: string) =>
+  JSON.parse(Object.values(run.one("kubernetes:core/v1:ConfigMap", `${service}-dashboard`).inputs.data as Record<string, string>)[0] as string);
 
 describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack) => {
   const run = await runStack(stack);
@@ -153,6 +158,21 @@ describe("tracing, monitored", async () => {
     });
   });
 
+  it("links metrics to traces: an exemplar's trace_id opens the trace in Jaeger, and each service's dashboard lists its traces", () => {
+    // The field the log lines carry the trace's id in (components/logging/logFields.json).
+    expect(grafanaDatasources(run).exemplarTraceIdDestinations).toEqual({ datasourceUid: "jaeger", traceIdLabelName: "trace_id", urlDisplayLabel: "Trace" });
+    for (const service of ["users", "gateway"]) {
+      const panels = dashboardOf(run, service).panels;
+      expect(panels.find((p: any) => p.title === "Duration").targets.map((t: any) => t.exemplar)).toEqual([true, true, true]);
+      expect(panels.at(-1)).toMatchObject({
+        title: "Recent traces",
+        type: "table",
+        datasource: { type: "jaeger", uid: "jaeger" },
+        targets: [{ queryType: "search", service }],
+      });
+    }
+  });
+
   it("gives every tracing alert a runbook section in docs/runbooks.md", () => {
     const runbooks = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const anchors = new Set([...runbooks.matchAll(/^## (.+)$/gm)].map(([, heading]) => (heading as string).toLowerCase()));
@@ -182,7 +202,11 @@ describe("tracing switched off", async () => {
     for (const service of ["users", "gateway"]) {
       expect(Object.keys(run.one("kubernetes:core/v1:ConfigMap", `${service}-env`).inputs.data).filter((k) => k.startsWith("OTEL_"))).toEqual([]);
       expect(JSON.stringify(run.one(POLICY, service).inputs.spec)).not.toContain("tracing");
+      // No links to a trace store that is not there.
+      const panels = dashboardOf(run, service).panels;
+      expect(panels.filter((p: any) => p.datasource.type !== "prometheus" || p.targets.some((t: any) => "exemplar" in t))).toEqual([]);
     }
+    expect(grafanaDatasources(run)).toBeUndefined();
   });
 });
 

@@ -12,7 +12,14 @@ export interface Panel {
   title: string;
   type: "timeseries" | "stat";
   unit: string;
-  targets: { expr: string; legendFormat: string }[];
+  /** PromQL, with the exemplars of the series it reads when `exemplar` is set. */
+  targets: { expr: string; legendFormat: string; exemplar?: boolean }[];
+}
+
+/** A service's recent traces, searched in a trace data source (Jaeger's) by its `service.name`. */
+export interface TraceSearch {
+  readonly datasourceUid: string;
+  readonly service: string;
 }
 
 export interface Dashboard {
@@ -20,27 +27,35 @@ export interface Dashboard {
   title: string;
   tags: string[];
   panels: Panel[];
+  /** A last, full-width panel listing recent traces, each a link to open it. */
+  traces?: TraceSearch;
 }
 
 export interface ServiceDashboardArgs {
   readonly service: string;
   readonly namespace: string;
   readonly protocol: "http" | "grpc";
+  /** Uid of the Grafana data source holding the service's traces: the duration panel then shows exemplars, and a panel lists traces. */
+  readonly tracesDatasourceUid?: string;
 }
 
-/** Rate, errors and duration of one service, then its Go runtime. */
+/** Rate, errors and duration of one service, then its Go runtime, then its traces when it has a trace store. */
 export function serviceDashboard(args: ServiceDashboardArgs): Dashboard {
   const m = protocolMetrics[args.protocol];
   const sel = `job="${args.service}",namespace="${args.namespace}"`;
   const route = args.protocol === "http" ? "route" : "grpc_method";
+  const traced = args.tracesDatasourceUid !== undefined;
   const quantile = (q: number) => ({
     expr: `histogram_quantile(${q}, sum by (le) (rate(${m.duration}{${sel}}[5m])))`,
     legendFormat: `p${Math.round(q * 100)}`,
+    // The latency histograms carry a trace's id as exemplar: a dot on the graph opens that trace.
+    ...(traced ? { exemplar: true } : {}),
   });
   return {
     uid: `flotilla-${args.namespace}-${args.service}`.slice(0, 40),
     title: `Flotilla / ${args.service}`,
     tags: ["flotilla", args.namespace],
+    ...(traced ? { traces: { datasourceUid: args.tracesDatasourceUid, service: args.service } } : {}),
     panels: [
       panel("Requests per second", "reqps", [{ expr: `sum by (${route}) (rate(${m.requests}{${sel}}[5m]))`, legendFormat: `{{${route}}}` }]),
       panel("Error ratio", "percentunit", [
@@ -91,8 +106,28 @@ export function overviewDashboard(namespace: string): Dashboard {
 /** Every PromQL expression a dashboard runs. */
 export const dashboardQueries = (dashboard: Dashboard): string[] => dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
 
-/** The dashboard in Grafana's JSON model, laid out two panels a row. */
+/** The dashboard in Grafana's JSON model, laid out two panels a row, the traces full width below. */
 export function grafanaJson(dashboard: Dashboard): string {
+  const metrics = dashboard.panels.map((p, i) => ({
+    id: i + 1,
+    title: p.title,
+    type: p.type,
+    datasource: prometheusDatasource,
+    gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
+    fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
+    targets: p.targets.map((t, j) => ({ refId: String.fromCharCode(65 + j), datasource: prometheusDatasource, ...t })),
+  }));
+  const traces = dashboard.traces && {
+    id: metrics.length + 1,
+    title: "Recent traces",
+    // Jaeger's search gives a table whose trace ids open the trace in Grafana.
+    type: "table",
+    datasource: { type: "jaeger", uid: dashboard.traces.datasourceUid },
+    gridPos: { h: 10, w: 24, x: 0, y: Math.ceil(metrics.length / 2) * 8 },
+    targets: [
+      { refId: "A", datasource: { type: "jaeger", uid: dashboard.traces.datasourceUid }, queryType: "search", service: dashboard.traces.service, limit: 20 },
+    ],
+  };
   return JSON.stringify({
     uid: dashboard.uid,
     title: dashboard.title,
@@ -101,15 +136,7 @@ export function grafanaJson(dashboard: Dashboard): string {
     editable: false,
     time: { from: "now-1h", to: "now" },
     refresh: "30s",
-    panels: dashboard.panels.map((p, i) => ({
-      id: i + 1,
-      title: p.title,
-      type: p.type,
-      datasource: prometheusDatasource,
-      gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
-      fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
-      targets: p.targets.map((t, j) => ({ refId: String.fromCharCode(65 + j), datasource: prometheusDatasource, ...t })),
-    })),
+    panels: traces ? [...metrics, traces] : metrics,
   });
 }
 

@@ -83,6 +83,20 @@ export interface MonitoringArgs {
    * @default `scheduling`
    */
   readonly operatorScheduling?: Scheduling;
+  /**
+   * A Grafana data source that opens traces by id: the services' latency exemplars, whose label
+   * `traceIdLabel` holds a trace's id, then link to it from Grafana's Prometheus data source.
+   * @default no links
+   */
+  readonly exemplarTraces?: ExemplarTraces;
+}
+
+/** Where Grafana opens the trace an exemplar names. */
+export interface ExemplarTraces {
+  /** Uid of the Grafana data source that opens traces. */
+  readonly datasourceUid: string;
+  /** The exemplars' label that holds the trace's id. */
+  readonly traceIdLabel: string;
 }
 
 /**
@@ -147,6 +161,7 @@ export class Monitoring extends pulumi.ComponentResource {
             alertmanagerReplicas: args.alertmanagerReplicas ?? monitoringDefaults.alertmanager.replicas,
             scheduling: args.scheduling,
             operatorScheduling: args.operatorScheduling,
+            exemplarTraces: args.exemplarTraces,
           }),
         ),
       },
@@ -184,6 +199,7 @@ export interface KubePrometheusStackSettings {
   readonly scheduling?: Scheduling;
   /** @default `scheduling` */
   readonly operatorScheduling?: Scheduling;
+  readonly exemplarTraces?: ExemplarTraces;
 }
 
 const supportResources = monitoringDefaults.support;
@@ -272,7 +288,21 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
     grafana: {
       admin: { existingSecret: s.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
       resources: supportResources.grafana,
-      sidecar: { resources: supportResources.sidecar },
+      sidecar: {
+        resources: supportResources.sidecar,
+        // The chart's Prometheus data source links an exemplar's trace id to the trace.
+        ...(s.exemplarTraces
+          ? {
+              datasources: {
+                exemplarTraceIdDestinations: {
+                  datasourceUid: s.exemplarTraces.datasourceUid,
+                  traceIdLabelName: s.exemplarTraces.traceIdLabel,
+                  urlDisplayLabel: "Trace",
+                },
+              },
+            }
+          : {}),
+      },
       ...placed,
       // Helm test pods are hooks, which helm.v4.Chart does not run.
       testFramework: { enabled: false },

@@ -50,6 +50,12 @@ export interface ServiceMonitoringArgs {
    * @default "docs/runbooks.md"
    */
   readonly runbookBaseUrl?: string;
+  /**
+   * Uid of the Grafana data source that holds the service's traces: its dashboard then shows the
+   * latency exemplars, each a link to a trace, and lists recent traces.
+   * @default no traces
+   */
+  readonly tracesDatasourceUid?: string;
 }
 
 /** Label by which the Grafana sidecar of kube-prometheus-stack picks up dashboards. */
@@ -109,7 +115,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
     dashboardConfigMap(
       `${name}-dashboard`,
       args.namespace,
-      pulumi.output(args.namespace).apply((namespace) => serviceDashboard({ service, namespace, protocol })),
+      pulumi.output(args.namespace).apply((namespace) => serviceDashboard({ service, namespace, protocol, tracesDatasourceUid: args.tracesDatasourceUid })),
       labels,
       child,
     );

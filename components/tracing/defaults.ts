@@ -2,6 +2,11 @@
  * Defaults of the Tracing component, written once: the component falls back on them and the
  * tracing feature's schema reads them for its own defaults and documentation.
  */
+import type logFields from "../logging/logFields.json";
+
+/** The log field that carries a trace's id (the log lines' contract); the services' latency exemplars use it as their label too. */
+const traceIdField: keyof (typeof logFields)["fields"] = "trace_id";
+
 export const tracingDefaults = {
   /** The collector and Jaeger; "restricted", closed by default. */
   namespace: "tracing",
@@ -13,6 +18,7 @@ export const tracingDefaults = {
   queryPort: 16686,
   /** Uid of Jaeger's Grafana data source, for links to it. */
   grafanaDatasourceUid: "jaeger",
+  traceIdField,
   /** The collector's own metrics, for Prometheus. */
   collectorMetricsPort: 8888,
   /** Prefix of Jaeger's indices in the logging feature's Elasticsearch: `flotilla-jaeger-span-<day>`. */

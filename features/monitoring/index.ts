@@ -161,6 +161,9 @@ export const monitoringFeature = defineFeature({
         appNamespaces: [context.appNamespace],
         scheduling: monitoring.scheduling,
         operatorScheduling: monitoring.operatorScheduling,
+        ...(context.traceStore
+          ? { exemplarTraces: { datasourceUid: context.traceStore.grafanaDatasourceUid, traceIdLabel: context.traceStore.traceIdField } }
+          : {}),
       },
       context.opts,
     );
@@ -182,6 +185,7 @@ export const monitoringFeature = defineFeature({
             thresholds: monitoring.alerts,
             availabilityObjectivePercent: service.availabilityObjectivePercent ?? monitoring.availabilityObjectivePercent,
             runbookBaseUrl: monitoring.runbookBaseUrl,
+            tracesDatasourceUid: context.traceStore?.grafanaDatasourceUid,
           },
           // The custom resources need the chart's CRDs, and the Service to select.
           { ...context.opts, dependsOn: [component, service.workload] },

@@ -59,6 +59,7 @@ export const tracingFeature = defineFeature({
   // Jaeger keeps its traces in the Elasticsearch that logging runs.
   requires: ["logging"],
   enabled: (slice) => slice.enabled,
+  traceStore: () => ({ grafanaDatasourceUid: d.grafanaDatasourceUid, traceIdField: d.traceIdField }),
   check(slice, stack, report) {
     if (slice.enabled && slice.storagePassword === undefined) {
       report(

@@ -16,6 +16,11 @@ func NewLogger(w io.Writer, cfg Config) *slog.Logger {
 	return slog.New(contextHandler{handler}).With("service", cfg.ServiceName, "environment", cfg.Environment)
 }
 
+// traceIDKey names a trace's id in log lines and in the latency exemplars alike, so that Grafana
+// follows both to the trace by one name (components/logging/logFields.json; the stack's tracing
+// defaults read it there).
+const traceIDKey = "trace_id"
+
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -23,7 +28,7 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 		r.AddAttrs(slog.String("request_id", id))
 	}
 	if span := trace.SpanContextFromContext(ctx); span.IsValid() {
-		r.AddAttrs(slog.String("trace_id", span.TraceID().String()), slog.String("span_id", span.SpanID().String()))
+		r.AddAttrs(slog.String(traceIDKey, span.TraceID().String()), slog.String("span_id", span.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -37,7 +37,7 @@ func (r *red[K]) record(ctx context.Context, key K, seconds float64) {
 	s.(redSeries).calls.Inc()
 	if span := trace.SpanContextFromContext(ctx); span.IsSampled() {
 		if exemplars, ok := s.(redSeries).duration.(prometheus.ExemplarObserver); ok {
-			exemplars.ObserveWithExemplar(seconds, prometheus.Labels{"trace_id": span.TraceID().String()})
+			exemplars.ObserveWithExemplar(seconds, prometheus.Labels{traceIDKey: span.TraceID().String()})
 			return
 		}
 	}
