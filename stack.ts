@@ -13,6 +13,7 @@ import { EksCluster } from "./components/cluster/eksCluster";
 import { imagePlatform, nodeArchitecture } from "./components/cluster/eksParts";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ReferencedCluster } from "./components/cluster/referencedCluster";
+import { hostPlatform } from "./components/image/contextHash";
 import { ServiceImage } from "./components/image/serviceImage";
 import { chartPackagePath, type ChartSource } from "./components/charts/charts";
 import { AppNamespace } from "./components/namespace/appNamespace";
@@ -307,11 +308,6 @@ export function referencedPlatform(architecture: string, builder: "buildkit" | "
 
 function classicPlatformProblem(platform: string): string {
   return `${configNamespace}:images.platform: the classic builder builds only this machine's platform (${hostPlatform()}), not ${platform}: use images.builder buildkit, or prebuilt images`;
-}
-
-/** The image platform of the machine the program runs on, which is all the classic builder makes. */
-export function hostPlatform(): string {
-  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
 }
 
 function isKind(file: string, kind: "file" | "directory"): boolean {

@@ -3,5 +3,6 @@
  * @pulumi/docker beside @pulumi/pulumi. Importing registers nothing.
  */
 export { buildContextHash } from "./image/contextHash";
-export { contentTag, type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
+export { contentTag } from "./image/contextHash";
+export { type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
 export type { RegistryCredentials } from "./registry/credentials";

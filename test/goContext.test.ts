@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { forgetGoModules, goBuildFiles, stageContext } from "../components/image/goContext";
-import { contentTag } from "../components/image/serviceImage";
+import { contentTag } from "../components/image/contextHash";
 
 let module: string;
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { addonVersionProblems, defaultKubernetesVersion, eksAddons, kubernetesVersions, pinnedAddonVersions } from "../components/cluster/addonVersions";
 import { amiType, instanceArchitecture, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ConfigError } from "../config/errors";
-import { hostPlatform, referencedPlatform } from "../stack";
+import { hostPlatform } from "../components/image/contextHash";
+import { referencedPlatform } from "../stack";
 import { registeredByLastRun, runStack } from "./harness";
 
 const ADDON = "aws:eks/addon:Addon";

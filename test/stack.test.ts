@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
-import { hostPlatform } from "../stack";
+import { hostPlatform } from "../components/image/contextHash";
 import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
 import { secretSignatureKey } from "./manifests";
 

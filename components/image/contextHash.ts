@@ -58,3 +58,13 @@ function listFiles(dir: string, prefix = ""): string[] {
 function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** A tag that names the build's content: the same sources and settings give the same tag anywhere. */
+export function contentTag(inputs: BuildInputs): string {
+  return `src-${buildContextHash(inputs).slice(0, 24)}`;
+}
+
+/** The image platform of the machine the program runs on, which is all the classic builder makes. */
+export function hostPlatform(): string {
+  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+}

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { RegistryCredentials } from "../registry/credentials";
-import { buildContextHash } from "./contextHash";
+import { contentTag } from "./contextHash";
 import { goBuildFiles, stageContext } from "./goContext";
 
 export interface ImageBuild {
@@ -120,11 +120,6 @@ function stageGoContext(name: string, build: ImageBuild, dockerfile: string): st
   const stagingDir = build.stagingDir ?? path.join(path.dirname(context), ".flotilla", "contexts", path.basename(context), name);
   stageContext(context, dockerfile, goBuildFiles(context, build.goMainPackage as string), stagingDir);
   return stagingDir;
-}
-
-/** A tag that names the build's content: the same sources and settings give the same tag anywhere. */
-export function contentTag(inputs: Parameters<typeof buildContextHash>[0]): string {
-  return `src-${buildContextHash(inputs).slice(0, 24)}`;
 }
 
 /** Splits `repo[:tag][@sha256:…]` at its tag and digest; a port in the host is not a tag. */
