@@ -86,15 +86,19 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     appNamespace: config.namespace,
     chartSource: chartSourceOf(config, projectDir),
     secret: (name) => secrets[name] as pulumi.Output<string>,
+    hasSecret: (name) => secrets[name] !== undefined,
     image: imageOf,
     elasticsearchClients: enabled.flatMap((feature) =>
-      (feature.elasticsearchClients?.(sliceOf(config, feature)) ?? []).map(({ passwordSecret, ...client }) => ({
-        ...client,
-        password: secrets[passwordSecret] as pulumi.Output<string>,
-      })),
+      (feature.elasticsearchClients?.(sliceOf(config, feature)) ?? [])
+        .filter((client) => secrets[client.passwordSecret] !== undefined)
+        .map(({ passwordSecret, ...client }) => ({
+          ...client,
+          password: secrets[passwordSecret] as pulumi.Output<string>,
+        })),
     ),
     elasticsearch: () => deployed.find((d) => d.elasticsearch !== undefined)?.elasticsearch,
     monitoring: () => deployed.find((d) => d.monitoring !== undefined)?.monitoring,
+    logs: () => deployed.find((d) => d.logs !== undefined)?.logs,
     traceStore: enabled.map((feature) => feature.traceStore?.(sliceOf(config, feature))).find((store) => store !== undefined),
     opts: kubernetes,
   };

@@ -65,6 +65,8 @@ export interface FeatureContext {
   readonly chartSource: ChartSource;
   /** The feature's secrets (`Feature.secrets`), by name, as secret Outputs. */
   readonly secret: (name: string) => pulumi.Output<string>;
+  /** Whether the config sets that secret: an optional one may be left out. */
+  readonly hasSecret: (name: string) => boolean;
   /** The image of one of `Feature.images`, by name: built and pushed by the stack, or the prebuilt one. */
   readonly image: (name: string) => pulumi.Output<string>;
   /** The users the enabled features declare in Elasticsearch (`Feature.elasticsearchClients`), passwords resolved. */
@@ -73,6 +75,8 @@ export interface FeatureContext {
   readonly elasticsearch: () => SharedElasticsearch | undefined;
   /** The Prometheus a feature deployed before this one runs (`FeatureDeployment.monitoring`), if any. */
   readonly monitoring: () => SharedMonitoring | undefined;
+  /** The logs' Grafana data source a feature deployed before this one offers (`FeatureDeployment.logs`), if any. */
+  readonly logs: () => SharedLogs | undefined;
   /** Where an enabled feature keeps traces (`Feature.traceStore`), whether deployed before this one or after. */
   readonly traceStore: TraceStore | undefined;
   /** The cluster's provider. */
@@ -99,6 +103,12 @@ export interface TraceStore {
   readonly grafanaDatasourceUid: string;
   /** The exemplar label and log field that carry a trace's id. */
   readonly traceIdField: string;
+}
+
+/** Logs that one feature offers as a Grafana data source, for links to them from traces. */
+export interface SharedLogs {
+  /** What a trace data source adds to open a trace's log lines (Grafana's `tracesToLogsV2`). */
+  readonly tracesToLogs: Readonly<Record<string, unknown>>;
 }
 
 /** A Prometheus (and Grafana) that one feature runs and others' monitors, rules and dashboards join. */
@@ -135,6 +145,8 @@ export interface FeatureDeployment {
   readonly elasticsearch?: SharedElasticsearch;
   /** The Prometheus it runs, for the features deployed after it. */
   readonly monitoring?: SharedMonitoring;
+  /** The logs' Grafana data source it made, for the features deployed after it. */
+  readonly logs?: SharedLogs;
 }
 
 /** What the feature leaves after `pulumi destroy`, for the end-to-end teardown check. */
@@ -165,7 +177,7 @@ export interface Feature<Key extends string = string, Schema extends z.ZodType =
   readonly requires?: readonly string[];
   /** Where it keeps traces, for links from the other features' metrics and logs. */
   traceStore?(slice: z.output<Schema>): TraceStore;
-  /** Users it needs in the shared Elasticsearch (`FeatureDeployment.elasticsearch`). */
+  /** Users it needs in the shared Elasticsearch (`FeatureDeployment.elasticsearch`); one whose password the config does not set is left out. */
   elasticsearchClients?(slice: z.output<Schema>): readonly ElasticsearchClientDeclaration[];
   /** A key the feature adds to every service's declaration (`services.<name>.<key>`), optional there. */
   readonly serviceKey?: { readonly key: string; readonly schema: z.ZodType };

@@ -184,13 +184,19 @@ export const testGrafanaPassword = "test-grafana-password-4f1e";
 export const testCollectorPassword = "test-collector-password-9c2d";
 /** Jaeger's Elasticsearch password, likewise. */
 export const testTracingStoragePassword = "test-tracing-password-7b3e";
+/** Grafana's Elasticsearch password, likewise. */
+export const testGrafanaReaderPassword = "test-grafana-reader-password-2a6c";
 
 /** The config of `Pulumi.<stack>.yaml` with the secrets a user sets beside it, changed by `override`. */
 export function stackConfigWithSecrets(stack: "dev" | "prod"): { values: Record<string, any>; secretKeys: string[] } {
   const { values } = stackConfig(stack);
   const monitoring = (values["flotilla:monitoring"] ?? {}) as Record<string, any>;
   values["flotilla:monitoring"] = { ...monitoring, grafana: { ...monitoring.grafana, adminPassword: testGrafanaPassword } };
-  values["flotilla:logging"] = { ...(values["flotilla:logging"] as object), collectorPassword: testCollectorPassword };
+  values["flotilla:logging"] = {
+    ...(values["flotilla:logging"] as object),
+    collectorPassword: testCollectorPassword,
+    grafanaPassword: testGrafanaReaderPassword,
+  };
   values["flotilla:tracing"] = { ...(values["flotilla:tracing"] as object), storagePassword: testTracingStoragePassword };
   return { values, secretKeys: ["flotilla:monitoring", "flotilla:logging", "flotilla:tracing"] };
 }

@@ -49,10 +49,11 @@ describe.each(["dev", "prod"] as const)("logging in the %s stack", async (stack)
     expect(roles).toContain('names: ["logs-flotilla-*"]');
     expect(roles).toContain('privileges: ["create_doc", "auto_configure"]');
     expect(roles).toContain("cluster: []");
-    // Beside it in the file realm, the users other features declare (tracing's Jaeger), each with its own role.
+    // Beside it in the file realm, the users the features declare (Grafana's reader, tracing's Jaeger), each with its own role.
+    const others = ["flotilla-grafana", "flotilla-jaeger"];
     expect(es.spec.auth).toEqual({
-      fileRealm: [{ secretName: "logging-collector-user-abc123" }, { secretName: "logging-flotilla-jaeger-user-abc123" }],
-      roles: [{ secretName: "logging-collector-role-abc123" }, { secretName: "logging-flotilla-jaeger-role-abc123" }],
+      fileRealm: ["collector", ...others].map((user) => ({ secretName: `logging-${user}-user-abc123` })),
+      roles: ["collector", ...others].map((user) => ({ secretName: `logging-${user}-role-abc123` })),
     });
   });
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { tracingRules } from "../components/tracing/rules";
-import { registeredByLastRun, runStack, testTracingStoragePassword } from "./harness";
+import { registeredByLastRun, runStack, testGrafanaReaderPassword, testTracingStoragePassword } from "./harness";
 import { secretSignatureKey } from "./manifests";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
@@ -152,7 +152,7 @@ describe("tracing, monitored", async () => {
     for (const rule of rules) expect(rule.expr).toContain('namespace="tracing"');
     const datasource = run.one("kubernetes:core/v1:ConfigMap", "tracing-grafana-datasource").inputs;
     expect(datasource.metadata).toMatchObject({ namespace: "monitoring", labels: { grafana_datasource: "1" } });
-    expect(parse(datasource.data["jaeger.yaml"])).toEqual({
+    expect(parse(datasource.data["jaeger.yaml"])).toMatchObject({
       apiVersion: 1,
       datasources: [{ name: "Jaeger", type: "jaeger", uid: "jaeger", access: "proxy", url: "http://jaeger.tracing.svc.cluster.local:16686", editable: false }],
     });
@@ -173,12 +173,66 @@ describe("tracing, monitored", async () => {
     }
   });
 
+  it("links logs and traces both ways: a log line's trace_id opens the trace, a trace searches its log lines", () => {
+    const secret = run.one(SECRET, "logging-grafana-datasource").inputs;
+    expect(secret.metadata).toMatchObject({ namespace: "monitoring", labels: { grafana_datasource: "1" } });
+    // The provisioning file holds the reader's password: the whole value is a secret.
+    expect(secret.stringData[secretSignatureKey]).toBeDefined();
+    const [logs] = parse(secret.stringData.value["logs.yaml"]).datasources;
+    expect(logs).toMatchObject({
+      type: "elasticsearch",
+      uid: "flotilla-logs",
+      url: "https://logs-es-http.logging.svc:9200",
+      basicAuth: true,
+      basicAuthUser: "flotilla-grafana",
+      jsonData: {
+        index: "logs-flotilla-*",
+        timeField: "@timestamp",
+        logMessageField: "msg",
+        logLevelField: "level",
+        tlsAuthWithCACert: true,
+        dataLinks: [{ field: "trace_id", url: "${__value.raw}", datasourceUid: "jaeger", urlDisplayLabel: "Trace" }],
+      },
+      secureJsonData: { basicAuthPassword: testGrafanaReaderPassword, tlsCACert: expect.any(String) },
+    });
+    const jaeger = parse(run.one("kubernetes:core/v1:ConfigMap", "tracing-grafana-datasource").inputs.data["jaeger.yaml"]).datasources[0];
+    expect(jaeger.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: "flotilla-logs", customQuery: true, query: 'trace_id:"${__trace.traceId}"' });
+  });
+
+  it("gives Grafana a user in Elasticsearch that may only read the services' logs, let in from Grafana's pods alone", () => {
+    const user = run.one(SECRET, "logging-flotilla-grafana-user").inputs.stringData;
+    expect(user[secretSignatureKey]).toBeDefined();
+    expect(user.value).toEqual({ username: "flotilla-grafana", password: testGrafanaReaderPassword, roles: "flotilla_log_reader" });
+    const role = JSON.parse(run.one(SECRET, "logging-flotilla-grafana-role").inputs.stringData.value["roles.yml"]);
+    expect(role).toEqual({
+      flotilla_log_reader: { cluster: ["monitor"], indices: [{ names: ["logs-flotilla-*"], privileges: ["read", "view_index_metadata"] }] },
+    });
+    expect(run.one(POLICY, "logging-elasticsearch").inputs.spec.ingress[0].from).toContainEqual({
+      ...inNamespace("monitoring"),
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana" } },
+    });
+    for (const { inputs, name } of run.resources) {
+      const plain = JSON.stringify(inputs, (_key, value) => (value && typeof value === "object" && secretSignatureKey in value ? "[secret]" : value));
+      expect(plain, name).not.toContain(testGrafanaReaderPassword);
+    }
+  });
+
   it("gives every tracing alert a runbook section in docs/runbooks.md", () => {
     const runbooks = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const anchors = new Set([...runbooks.matchAll(/^## (.+)$/gm)].map(([, heading]) => (heading as string).toLowerCase()));
     for (const rule of tracingRules({ namespace: "tracing", runbookBaseUrl: "docs/runbooks.md" }).flatMap((g) => g.rules)) {
       expect(anchors).toContain("annotations" in rule ? rule.annotations.runbook_url?.split("#")[1] : undefined);
     }
+  });
+});
+
+describe("logs in Grafana without a reader's password", async () => {
+  const run = await runStack("dev", (config) => delete config["flotilla:logging"].grafanaPassword);
+
+  it("makes no logs data source and no reader, and the Jaeger data source links to no logs", () => {
+    expect(run.resources.filter((r) => r.name === "logging-grafana-datasource" || r.name.startsWith("logging-flotilla-grafana"))).toEqual([]);
+    const jaeger = parse(run.one("kubernetes:core/v1:ConfigMap", "tracing-grafana-datasource").inputs.data["jaeger.yaml"]).datasources[0];
+    expect(jaeger.jsonData).toBeUndefined();
   });
 });
 
@@ -207,6 +261,9 @@ describe("tracing switched off", async () => {
       expect(panels.filter((p: any) => p.datasource.type !== "prometheus" || p.targets.some((t: any) => "exemplar" in t))).toEqual([]);
     }
     expect(grafanaDatasources(run)).toBeUndefined();
+    // The logs' data source stays, with no link to a trace store that is not there.
+    const [logs] = parse(run.one(SECRET, "logging-grafana-datasource").inputs.stringData.value["logs.yaml"]).datasources;
+    expect(logs.jsonData.dataLinks).toBeUndefined();
   });
 });
 

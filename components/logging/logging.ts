@@ -4,8 +4,10 @@ import { skipChartServiceAwaits } from "../awaits";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
+import { grafanaDatasourceLabel } from "../monitoring/serviceMonitoring";
 import { AppNamespace } from "../namespace/appNamespace";
 import { loggingDefaults } from "./defaults";
+import { logsDatasource } from "./grafanaLogs";
 import { loggingNetworkPolicies } from "./networkPolicies";
 import { bufferPath, collectorPasswordEnv, dataStreamPattern, fluentBitConfig, setupRequests } from "./pipeline";
 
@@ -83,6 +85,21 @@ export interface LoggingArgs {
    * @default none
    */
   readonly elasticsearchClients?: readonly ElasticsearchClient[];
+  /**
+   * Grafana's data source for the services' logs, in Grafana's namespace, as the user
+   * `grafanaReader` (components/logging/grafanaLogs.ts), whom `elasticsearchClients` must hold.
+   * @default none
+   */
+  readonly grafana?: LoggingGrafanaArgs;
+}
+
+export interface LoggingGrafanaArgs {
+  /** Grafana's namespace, where its sidecar loads data sources. */
+  readonly namespace: pulumi.Input<string>;
+  /** The reader's password; pass a secret Output. */
+  readonly password: pulumi.Input<string>;
+  /** The trace data source that a log line's trace id opens, and the field that holds the id. @default no link */
+  readonly traces?: { readonly datasourceUid: string; readonly traceIdField: string };
 }
 
 /** A user of Elasticsearch beside the log collector, and what it may do there. */
@@ -364,14 +381,30 @@ export class Logging extends pulumi.ComponentResource {
     );
 
     this.namespace = logsNamespace.name;
+    // Known at preview, so that a chart configured with it previews its objects; its users wait
+    // for the CA, which exists once Elasticsearch does.
+    this.elasticsearchUrl = pulumi.output(`https://${names.httpService}.${loggingDefaults.namespace}.svc:9200`);
+    this.caCertificate = eckCa.data.apply((data) => Buffer.from(caCertificate(data), "base64").toString("utf8"));
+    if (args.grafana) {
+      const { namespace, password, traces } = args.grafana;
+      // A Secret, not a ConfigMap: the provisioning file holds the reader's password.
+      new k8s.core.v1.Secret(
+        `${name}-grafana-datasource`,
+        {
+          metadata: { namespace, labels: { ...labels("grafana"), ...grafanaDatasourceLabel } },
+          stringData: {
+            "logs.yaml": pulumi
+              .secret(pulumi.all([this.elasticsearchUrl, this.caCertificate, password]))
+              .apply(([url, ca, secret]) => logsDatasource({ url, caCertificate: ca, password: secret, ...(traces ? { traces } : {}) })),
+          },
+        },
+        child,
+      );
+    }
     this.elasticsearchService = elasticsearch.id.apply(() => names.httpService);
     this.kibanaService = kibana?.id.apply(() => names.kibanaService);
     this.elasticUserSecret = elasticsearch.id.apply(() => names.elasticUserSecret);
-    // Known at preview, so that a chart configured with it previews its objects; its users wait
-    // for the CA below, which exists once Elasticsearch does.
-    this.elasticsearchUrl = pulumi.output(`https://${names.httpService}.${loggingDefaults.namespace}.svc:9200`);
     this.indexReplicas = indexReplicas;
-    this.caCertificate = eckCa.data.apply((data) => Buffer.from(caCertificate(data), "base64").toString("utf8"));
     this.registerOutputs({
       namespace: this.namespace,
       elasticsearchService: this.elasticsearchService,

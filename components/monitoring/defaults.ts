@@ -4,6 +4,8 @@
  */
 export const monitoringDefaults = {
   namespace: "monitoring",
+  /** The labels the chart's Grafana pods carry (its subchart's name), for the policies of what it reads. */
+  grafanaPodLabels: { "app.kubernetes.io/name": "grafana" },
   /** node-exporter reads the host's /proc, /sys and network: a namespace that allows it, apart. */
   nodeExporterNamespace: "monitoring-node",
   /** Pod Security levels: node-exporter's namespace is the only one that admits host access. */

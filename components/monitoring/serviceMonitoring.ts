@@ -60,6 +60,8 @@ export interface ServiceMonitoringArgs {
 
 /** Label by which the Grafana sidecar of kube-prometheus-stack picks up dashboards. */
 export const grafanaDashboardLabel = { grafana_dashboard: "1" } as const;
+/** Label by which Grafana's other sidecar picks up data sources, from ConfigMaps and Secrets alike. */
+export const grafanaDatasourceLabel = { grafana_datasource: "1" } as const;
 
 /**
  * What makes one service monitored: a ServiceMonitor for its operations port, its alerting and

@@ -6,7 +6,7 @@ import { type Resources, resourceRequirements, restrictedContainerSecurityContex
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { monitoringDefaults } from "../monitoring/defaults";
-import { prometheusRule } from "../monitoring/serviceMonitoring";
+import { prometheusRule, grafanaDatasourceLabel } from "../monitoring/serviceMonitoring";
 import { AppNamespace } from "../namespace/appNamespace";
 import { tracingDefaults as d } from "./defaults";
 import { jaegerConfig } from "./jaegerConfig";
@@ -79,6 +79,12 @@ export interface TracingMonitoringArgs {
   readonly runbookBaseUrl?: string;
   /** Grafana's namespace, where its sidecar loads data sources; none is made without it. */
   readonly grafanaNamespace?: pulumi.Input<string>;
+  /**
+   * The Jaeger data source's link from a trace to its log lines (Grafana's `tracesToLogsV2` and
+   * what it needs), from the logs' data source (components/logging/grafanaLogs.ts).
+   * @default no link
+   */
+  readonly tracesToLogs?: Readonly<Record<string, unknown>>;
 }
 
 const collectorRelease = "collector";
@@ -264,8 +270,10 @@ export class Tracing extends pulumi.ComponentResource {
       new k8s.core.v1.ConfigMap(
         `${name}-grafana-datasource`,
         {
-          metadata: { namespace: monitoring.grafanaNamespace, labels: { ...labels("grafana"), [grafanaDatasourceLabel]: "1" } },
-          data: namespace.apply((ns) => ({ "jaeger.yaml": jaegerDatasource(`http://${jaegerRelease}.${ns}.svc.cluster.local:${d.queryPort}`) })),
+          metadata: { namespace: monitoring.grafanaNamespace, labels: { ...labels("grafana"), ...grafanaDatasourceLabel } },
+          data: namespace.apply((ns) => ({
+            "jaeger.yaml": jaegerDatasource(`http://${jaegerRelease}.${ns}.svc.cluster.local:${d.queryPort}`, monitoring.tracesToLogs),
+          })),
         },
         { parent: this },
       );
@@ -302,13 +310,20 @@ export function collectorConfigOverrides(jaegerOtlp: string): Record<string, unk
   };
 }
 
-/** Label by which the Grafana sidecar of kube-prometheus-stack picks up data sources. */
-const grafanaDatasourceLabel = "grafana_datasource";
-
-/** Jaeger as a Grafana data source: Grafana's provisioning file, in JSON, which is YAML too. */
-export function jaegerDatasource(url: string): string {
+/** Jaeger as a Grafana data source, linking each trace to its logs when given how: Grafana's provisioning file, in JSON, which is YAML too. */
+export function jaegerDatasource(url: string, tracesToLogs?: Readonly<Record<string, unknown>>): string {
   return JSON.stringify({
     apiVersion: 1,
-    datasources: [{ name: "Jaeger", type: "jaeger", uid: d.grafanaDatasourceUid, access: "proxy", url, editable: false }],
+    datasources: [
+      {
+        name: "Jaeger",
+        type: "jaeger",
+        uid: d.grafanaDatasourceUid,
+        access: "proxy",
+        url,
+        editable: false,
+        ...(tracesToLogs ? { jsonData: tracesToLogs } : {}),
+      },
+    ],
   });
 }

@@ -7,7 +7,9 @@
 import { charts } from "../../components/charts/charts";
 import { z } from "zod";
 import { loggingDefaults } from "../../components/logging/defaults";
+import { grafanaReader, tracesToLogs } from "../../components/logging/grafanaLogs";
 import { elasticsearchPodLabels, Logging } from "../../components/logging/logging";
+import { monitoringDefaults } from "../../components/monitoring/defaults";
 import { loggingPods } from "../../components/logging/pods";
 import { quantityValue, bytesProblem } from "../../components/quantities";
 import { bytes, digestProblem, imageReferencePattern, operatorSchedulingSchema, resourcesSchema, schedulingSchema } from "../../config/parts";
@@ -31,6 +33,13 @@ const loggingSchema = z
       .min(16, "at least 16 characters")
       .optional()
       .describe("Password of the collector's own Elasticsearch user; must be set as a secret (`pulumi config set --secret --path logging.collectorPassword`)."),
+    grafanaPassword: z
+      .string()
+      .min(16, "at least 16 characters")
+      .optional()
+      .describe(
+        "Password of Grafana's own Elasticsearch user, which may only read the services' logs; must be set as a secret (`pulumi config set --secret --path logging.grafanaPassword`). With monitoring on, Grafana then gets the logs as a data source, linked to and from traces; without it, no such data source.",
+      ),
     setupImage: z
       .string()
       .regex(imageReferencePattern, "an image reference such as registry:5000/logsetup@sha256:<64 hex>")
@@ -80,7 +89,7 @@ export const loggingFeature = defineFeature({
     },
     { name: loggingDefaults.operatorNamespace, podSecurity: loggingDefaults.podSecurity.operatorNamespace, why: "the ECK operator" },
   ],
-  secrets: { loggingCollectorPassword: ["collectorPassword"] },
+  secrets: { loggingCollectorPassword: ["collectorPassword"], loggingGrafanaPassword: ["grafanaPassword"] },
   // ECK's chart keeps its CRDs on uninstall (helm.sh/resource-policy: keep); no object of theirs may stay.
   teardown: { keptCrds: [{ groupSuffix: ".k8s.elastic.co", kinds: ["elasticsearches", "kibanas"] }] },
   enabled: (logging) => logging.enabled,
@@ -104,9 +113,16 @@ export const loggingFeature = defineFeature({
     }
   },
   pods: (logging) => loggingPods(logging),
+  // Grafana's reader, let in from Grafana's pods alone; there when its password is set.
+  elasticsearchClients: () => [
+    { ...grafanaReader, passwordSecret: "loggingGrafanaPassword", namespace: monitoringDefaults.namespace, podLabels: monitoringDefaults.grafanaPodLabels },
+  ],
   images: (logging) => [{ name: setupImageName, ...(logging.setupImage !== undefined ? { prebuilt: logging.setupImage } : {}) }],
   servicePaths: () => ({}),
   deploy(logging, context) {
+    // Grafana reads the logs where it runs and its reader has a password.
+    const grafana = context.hasSecret("loggingGrafanaPassword") ? context.monitoring() : undefined;
+    const traces = context.traceStore;
     const component = new Logging(
       "logging",
       {
@@ -126,6 +142,15 @@ export const loggingFeature = defineFeature({
         scheduling: logging.scheduling,
         operatorScheduling: logging.operatorScheduling,
         elasticsearchClients: context.elasticsearchClients,
+        ...(grafana
+          ? {
+              grafana: {
+                namespace: grafana.grafanaNamespace,
+                password: context.secret("loggingGrafanaPassword"),
+                ...(traces ? { traces: { datasourceUid: traces.grafanaDatasourceUid, traceIdField: traces.traceIdField } } : {}),
+              },
+            }
+          : {}),
       },
       context.opts,
     );
@@ -138,6 +163,7 @@ export const loggingFeature = defineFeature({
         podLabels: elasticsearchPodLabels,
         indexReplicas: component.indexReplicas,
       },
+      ...(grafana ? { logs: { tracesToLogs: tracesToLogs() } } : {}),
     };
   },
 });

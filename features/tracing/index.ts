@@ -125,7 +125,7 @@ export const tracingFeature = defineFeature({
         jaegerResources: slice.jaeger.resources,
         chartSource: context.chartSource,
         scheduling: slice.scheduling,
-        ...(monitoring ? { monitoring } : {}),
+        ...(monitoring ? { monitoring: { ...monitoring, ...(context.logs() ? { tracesToLogs: context.logs()?.tracesToLogs } : {}) } } : {}),
       },
       context.opts,
     );
