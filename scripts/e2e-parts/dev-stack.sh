@@ -17,7 +17,9 @@ dev_stack() {
   local up_seconds=$((SECONDS - up_start))
   log "up: $up in ${up_seconds}s"
   echo "$up (${up_seconds}s)" >"$work/up.figure"
-  suite deployed FLOTILLA_E2E_USERS_IMAGE="$users_image" FLOTILLA_E2E_GATEWAY_IMAGE="$gateway_image" FLOTILLA_E2E_GRAFANA_PASSWORD="$grafana_password"
+  suite deployed FLOTILLA_E2E_USERS_IMAGE="$users_image" FLOTILLA_E2E_GATEWAY_IMAGE="$gateway_image" FLOTILLA_E2E_GRAFANA_PASSWORD="$grafana_password" \
+    FLOTILLA_E2E_GRAFANA_READER_PASSWORD="$grafana_reader_password" \
+    FLOTILLA_E2E_SECRETS="$grafana_password $collector_password $tracing_password $grafana_reader_password $users_db_password"
   suite pods FLOTILLA_E2E_NODE="$node_name" FLOTILLA_E2E_PROBE_IMAGE="$probe_image" \
     FLOTILLA_E2E_NODE_PROCESSES="$node_processes" FLOTILLA_E2E_NODE_START_SECONDS="$node_start_seconds"
   suite logging FLOTILLA_E2E_NODE="$node_name"

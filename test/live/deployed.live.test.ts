@@ -3,6 +3,8 @@
  * policies, and the monitoring chart's workloads, all admitted under their namespaces' Pod
  * Security levels and rolled out before `up` returned.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { requiredEnv } from "./env";
 import { get, items, ready } from "./kube";
@@ -87,5 +89,37 @@ describe("monitoring", () => {
     const password = grafana.env.find((e: any) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
     const secret = get("-n", "monitoring", "secret", password.valueFrom.secretKeyRef.name);
     expect(Buffer.from(secret?.data["admin-password"], "base64").toString()).toBe(requiredEnv("FLOTILLA_E2E_GRAFANA_PASSWORD"));
+  });
+
+  it("gives Grafana the logs as a data source from a Secret its sidecar loads, read as a user of its own", () => {
+    const sources = items("-n", "monitoring", "secrets", "-l", "grafana_datasource=1");
+    const file = sources.map((s) => s.data?.["logs.yaml"]).find(Boolean);
+    expect(file, "a Secret holding logs.yaml").toBeDefined();
+    const [logs] = JSON.parse(Buffer.from(file, "base64").toString()).datasources;
+    expect([logs.basicAuthUser, logs.secureJsonData.basicAuthPassword]).toEqual(["flotilla-grafana", requiredEnv("FLOTILLA_E2E_GRAFANA_READER_PASSWORD")]);
+    // The same user in Elasticsearch's file realm, which ECK reads.
+    const realm = get("-n", "logging", "elasticsearch", "logs")?.spec.auth.fileRealm.map((r: any) => get("-n", "logging", "secret", r.secretName));
+    expect(realm.map((s: any) => Buffer.from(s.data.username, "base64").toString())).toContain("flotilla-grafana");
+  });
+});
+
+describe("the stack's state", () => {
+  it("holds no password in plain text, nor base64-encoded: each is a Pulumi secret", () => {
+    const secrets = requiredEnv("FLOTILLA_E2E_SECRETS").split(" ").filter(Boolean);
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    const files: string[] = [];
+    const walk = (dir: string) =>
+      fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : files.push(path.join(dir, e.name))));
+    walk(requiredEnv("FLOTILLA_E2E_STATE"));
+    const checkpoints = files.filter((f) => f.endsWith(".json"));
+    expect(checkpoints.length, "the backend's stack files").toBeGreaterThan(0);
+    for (const file of checkpoints) {
+      const text = fs.readFileSync(file, "utf8");
+      for (const [i, secret] of secrets.entries()) {
+        for (const form of [secret, Buffer.from(secret).toString("base64")]) {
+          expect(text.includes(form), `secret #${i} in ${path.relative(requiredEnv("FLOTILLA_E2E_STATE"), file)}`).toBe(false);
+        }
+      }
+    }
   });
 });
