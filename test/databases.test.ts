@@ -182,9 +182,17 @@ describe("an external database whose URL is a Pulumi secret", () => {
   });
 });
 
+describe("the PostgreSQL version", () => {
+  it("is taken as YAML gives it, quoted or not", async () => {
+    const run = await withDatabase({ postgresVersion: 16 }, "dev");
+    expect(run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db").inputs.spec.imageName).toBe("ghcr.io/cloudnative-pg/postgresql:16");
+  });
+});
+
 describe("refusals, before anything is registered", () => {
   it.each([
     ["dev", { postgresVersion: "12" }, /services\.users\.database\.postgresVersion: must be one of: 15, 16, 17, 18; given "12"/],
+    ["dev", { postgresVersion: 14 }, /services\.users\.database\.postgresVersion: must be one of: 15, 16, 17, 18; given 14$/m],
     ["prod", { instances: 1 }, /services\.users\.database\.instances: must be at least 2 in prod: the disruption budget/],
     ["dev", { storageSize: "512Mi" }, /services\.users\.database\.storageSize: must be at least 1Gi: the write-ahead log/],
     ["dev", { instances: 2, synchronousReplicas: 2 }, /services\.users\.database\.synchronousReplicas: must be fewer than the instances \(2\)/],

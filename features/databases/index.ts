@@ -40,7 +40,11 @@ const databaseSchema = z
       .max(9)
       .optional()
       .describe("managed: PostgreSQL instances, one primary and streaming replicas; 3 in prod (over zones), 1 elsewhere when unset."),
-    postgresVersion: z.enum(d.postgresVersions).default(d.postgresVersion).describe("managed: PostgreSQL major version."),
+    postgresVersion: z
+      // YAML reads an unquoted 17 as a number; the version is the same.
+      .preprocess((version) => (typeof version === "number" ? String(version) : version), z.enum(d.postgresVersions))
+      .default(d.postgresVersion)
+      .describe(`managed: PostgreSQL major version; ${d.postgresVersion} when unset.`),
     storageSize: bytes.default(d.storageSize).describe(`managed: volume per instance, at least twice max_wal_size (${d.maxWalSize}).`),
     storageClass: z.string().min(1).optional().describe("managed: storage class of the volumes; the cluster's default when unset."),
     maxConnections: z.number().int().min(20).max(5000).default(d.maxConnections).describe("managed: PostgreSQL's max_connections."),
