@@ -1,11 +1,40 @@
-# Part "databases" of scripts/e2e: a managed database under the real CloudNativePG operator. The
-# dev stack's program on a stack of its own, with users on a database of its own (the databases
-# feature) and without monitoring, logging and tracing. The services and the PostgreSQL instances
-# go to kwok's node, as PostgreSQL's image cannot be pulled here; the operator is the chart's pod
-# on the real node (the e2e's operatorScheduling, from the dev stack's file), under the chart's
-# RBAC, and serves the chart's admission webhooks, which the API server calls. Suite "databases"
-# checks what the operator made, after up and after destroy.
+# Part "databases" of scripts/e2e: users on a managed database, all of it running. The dev stack's
+# program on a stack of its own, with users on a database of its own (the databases feature) and
+# without monitoring, logging and tracing. The CloudNativePG operator is the chart's pod on the
+# real node (the e2e's operatorScheduling, from the dev stack's file), under the chart's RBAC,
+# serving the chart's admission webhooks, which the API server calls. The services and the
+# PostgreSQL instance run on the real node too: the instance from Debian's PostgreSQL packaged as
+# upstream's image (scripts/lib/postgres.sh), on a local volume of the node, bound through a
+# storage class of the e2e's own, as kind's local-path would bind one. Suite "databases" checks
+# what the operator made and the data kept through restarts, after up and after destroy.
 databases() {
+  local storage_class=flotilla-e2e-local volume=$node/volumes/users-db
+  push_postgres_image "$registry"
+  # A volume the size of the Cluster's claim, on the real node, owned by PostgreSQL's uid.
+  mkdir -p "$volume"
+  chown 26:26 "$volume"
+  chmod 0700 "$volume"
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: { name: $storage_class }
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: { name: users-db-1 }
+spec:
+  capacity: { storage: 2Gi }
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: $storage_class
+  local: { path: $volume }
+  nodeAffinity:
+    required:
+      nodeSelectorTerms: [{ matchExpressions: [{ key: kubernetes.io/hostname, operator: In, values: [$node_name] }] }]
+YAML
+
   pulumi stack init data >/dev/null
   cp "$project/Pulumi.dev.yaml" "$project/Pulumi.data.yaml"
   local key
@@ -13,19 +42,17 @@ databases() {
   pulumi config rm --stack data --path services.users.database
   pulumi config rm --stack data --path services.users.secretEnv
   pulumi config set --stack data --path services.users.database.type managed
-  for key in services.users services.gateway databases; do
-    pulumi config set --stack data --path "$key.scheduling.nodeSelector.type" kwok
-    pulumi config set --stack data --path "$key.scheduling.tolerations[0].key" "$kwok_taint_key"
-    pulumi config set --stack data --path "$key.scheduling.tolerations[0].value" fake
-    pulumi config set --stack data --path "$key.scheduling.tolerations[0].effect" NoSchedule
-  done
+  # The image is Debian's PostgreSQL: the Cluster asks for its major version.
+  pulumi config set --stack data --path services.users.database.postgresVersion "$postgres_image_major"
+  pulumi config set --stack data --path services.users.database.storageClass "$storage_class"
 
   local up second_up
   up=$(cli up data)
   log "databases: up $up"
   # The suite waits for the operator's reconciliation; the second up comes after it, so that what
   # the operator wrote into the Cluster (its defaults) is seen not to be a change.
-  suite databases FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_NODE="$node_name"
+  suite databases FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_NODE="$node_name" \
+    FLOTILLA_E2E_PROBE_IMAGE="$probe_image" FLOTILLA_E2E_DATABASE_VOLUME="$volume"
   save_operator_logs
   second_up=$(cli up data)
   log "databases: second up $second_up"

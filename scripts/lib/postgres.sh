@@ -47,3 +47,40 @@ _stop_postgres() {
   as_postgres "$postgres_bin/pg_ctl" stop -m immediate -D "$postgres_data" >/dev/null 2>&1 || true
   rm -rf "$(dirname "$postgres_data")"
 }
+
+# push_postgres_image REGISTRY: Debian's PostgreSQL server packaged as the image CloudNativePG
+# runs its instances from, pushed to REGISTRY as `cloudnative-pg/postgresql:<major>`, the path and
+# tag of upstream's images (components/data/postgresCluster.ts, postgresImage). Laid out as
+# upstream's: the server's binaries on PATH (the instance manager runs initdb, pg_ctl and
+# postgres by name), user postgres as uid 26, a home for the data volume. The libraries the
+# binaries load come along at their paths, with an ld.so cache; busybox is /bin/sh, which initdb
+# and pg_ctl start commands through. Needs sourced real-node.sh (scratch_image, $node). Sets
+# $postgres_image_major.
+push_postgres_image() {
+  local registry=$1 bin major root library
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [[ -x $bin/postgres ]] || need_command /usr/lib/postgresql/15/bin/postgres postgresql
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  major=$(basename "$(dirname "$bin")")
+  postgres_image_major=$major
+  root=$node/images/postgresql
+  mkdir -p "$root"/{bin,etc,tmp,var/lib/postgresql,var/run/postgresql}
+  # tar, not cp --parents, which would make the parents root's alone (0700 here).
+  tar -C / --exclude="usr/lib/postgresql/$major/lib/bitcode" --exclude='llvmjit*' -cf - \
+    "usr/lib/postgresql/$major" "usr/share/postgresql/$major" usr/share/zoneinfo | tar -C "$root" -xf -
+  # Every library a binary or a loadable module needs, at its own path (the loader too).
+  while read -r library; do cp -L --parents "$library" "$root"; done < <(
+    find "$root/usr/lib/postgresql/$major" -type f \( -perm -u+x -o -name '*.so' \) -exec ldd {} + 2>/dev/null |
+      awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(/ { print $1 }' | sort -u
+  )
+  ldconfig -r "$root"
+  cp "$(command -v busybox)" "$root/bin/busybox"
+  ln -s busybox "$root/bin/sh"
+  printf 'root:x:0:0::/:/bin/sh\npostgres:x:26:26::/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:26:\n' >"$root/etc/group"
+  chmod 1777 "$root/tmp"
+  chown -R 26:26 "$root/var/lib/postgresql" "$root/var/run/postgresql"
+  scratch_image "$registry" "cloudnative-pg/postgresql:$major" "$root" 26:26 "/usr/lib/postgresql/$major/bin/postgres" \
+    "PATH=/usr/lib/postgresql/$major/bin:/bin" "PGDATA=/var/lib/postgresql/data/pgdata"
+  log "PostgreSQL image $registry/cloudnative-pg/postgresql:$major from Debian's $("$bin/postgres" --version)"
+}

@@ -82,15 +82,18 @@ start_real_node() {
   log "real node $node_name ready, DNS answering, in ${node_start_seconds}s"
 }
 
-# scratch_image REGISTRY NAME ROOT USER ENTRYPOINT: the directory ROOT as the one layer of an
-# image on scratch, run as USER with ENTRYPOINT, pushed to REGISTRY as NAME; ROOT is removed.
+# scratch_image REGISTRY NAME ROOT USER ENTRYPOINT [VAR=VALUE...]: the directory ROOT as the one
+# layer of an image on scratch, run as USER with ENTRYPOINT and the environment given, pushed to
+# REGISTRY as NAME; ROOT is removed.
 scratch_image() {
-  local registry=$1 name=$2 root=$3 user=$4 entrypoint=$5 container
-  local storage=(--storage-driver vfs --root "$node/buildah/storage" --runroot "$node/buildah/run")
+  local registry=$1 name=$2 root=$3 user=$4 entrypoint=$5 container variable
+  shift 5
+  local storage=(--storage-driver vfs --root "$node/buildah/storage" --runroot "$node/buildah/run") environment=()
+  for variable in "$@"; do environment+=(--env "$variable"); done
   tar -C "$root" -cf "$root.tar" .
   container=$(buildah "${storage[@]}" from scratch)
   buildah "${storage[@]}" add "$container" "$root.tar" / >/dev/null
-  buildah "${storage[@]}" config --user "$user" --workingdir / --entrypoint "[\"$entrypoint\"]" "$container"
+  buildah "${storage[@]}" config --user "$user" --workingdir / --entrypoint "[\"$entrypoint\"]" "${environment[@]}" "$container"
   buildah "${storage[@]}" commit -q "$container" "localhost/$name" >/dev/null
   buildah "${storage[@]}" push -q --tls-verify=false "localhost/$name" "docker://$registry/$name" >/dev/null
   buildah "${storage[@]}" rm "$container" >/dev/null

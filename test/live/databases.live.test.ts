@@ -1,23 +1,28 @@
 /**
- * users on a managed database, reconciled by the real CloudNativePG operator (scripts/e2e, part
- * "databases"; the chart's pod on the real node, see ./operators.ts): its admission webhooks as
- * the API server calls them, what the operator made from the stack's Cluster, and how it meets
- * what the stack gave users (the Secret it reads, the host, the NetworkPolicies' labels). The instances' pods
- * cannot run here (PostgreSQL's image cannot be pulled, and no volume provisioner runs), so their
- * specs are checked, not their servers. FLOTILLA_E2E_PHASE says whether the stack is up or destroyed.
+ * users on a managed database, all of it running (scripts/e2e, part "databases"): the real
+ * CloudNativePG operator as the chart's pod on the real node (see ./operators.ts), its admission
+ * webhooks as the API server calls them, and what it made from the stack's Cluster: a PostgreSQL
+ * instance on the real node (Debian's server packaged as upstream's image) on a local volume, the
+ * Secret users reads, the Services, and the NetworkPolicies as kube-router enforces them. users
+ * keeps what it was told through its own rollout and a restart of the instance.
+ * FLOTILLA_E2E_PHASE says whether the stack is up or destroyed.
  */
 import { describe, expect, it } from "vitest";
 import { databaseDefaults } from "../../components/data/defaults";
 import { postgresImage } from "../../components/data/postgresCluster";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { eventually, requiredEnv } from "./env";
-import { dryRun, get, items } from "./kube";
+import { dryRun, get, items, kubectl, ready } from "./kube";
 import { expectOperatorOnRealNode } from "./operators";
+import { probeFromNamespace, probeFromPod } from "./probes";
 import { deployedConfig } from "./stackFile";
 
 const phase = requiredEnv("FLOTILLA_E2E_PHASE");
 const namespace = "flotilla";
 const cluster = "users-db";
 const selector = `cnpg.io/cluster=${cluster}`;
+const instanceSelector = `${selector},cnpg.io/podRole=instance`;
 const config = deployedConfig();
 const database = (config.services.users as { database?: unknown } | undefined)?.database as {
   postgresVersion: string;
@@ -26,6 +31,13 @@ const database = (config.services.users as { database?: unknown } | undefined)?.
 };
 const decode = (secret: any, key: string) => Buffer.from(secret.data[key] ?? "", "base64").toString("utf8");
 const isSubset = (labels: Record<string, string>, of: Record<string, string>) => Object.entries(labels).every(([k, v]) => of[k] === v);
+const gatewayUrl = () => `http://${get("service", "-n", namespace, "gateway")?.spec.clusterIP}:${config.services.gateway?.port}`;
+/** The Cluster, once the operator reports every instance ready. */
+const healthy = (what: string, seconds: number) =>
+  eventually(what, seconds, async () => {
+    const status = get<any>("cluster.postgresql.cnpg.io", "-n", namespace, cluster)?.status;
+    return status?.readyInstances === status?.instances && status?.phase === "Cluster in healthy state" ? status : undefined;
+  });
 
 describe.runIf(phase === "deployed")("users' managed database, reconciled by the real operator", () => {
   it("has the operator running as the chart's pod on the real node, from the mirror's image, under the chart's RBAC", async () => {
@@ -84,31 +96,74 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     expect(get("service", "-n", namespace, decode(secret, "host"))).toBeDefined();
   });
 
-  it("bootstraps the first instance from the stack's Cluster: version, resources, non-root, scheduling and volume", async () => {
-    const pod = await eventually("the first instance's bootstrap pod", 90, async () => items("pods", "-n", namespace, "-l", selector)[0]);
+  it("runs the instance on the real node from the stack's Cluster: version, resources, non-root, and the volume it claimed", async () => {
+    // initdb's Job, then the instance, each a pod the real node starts.
+    const status = await healthy("the Cluster healthy, its one instance ready", 240);
+    expect(status.currentPrimary).toBe(`${cluster}-1`);
+    const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
+    expect(ready(pod)).toBe(true);
+    expect(pod.spec.nodeName).toBe(requiredEnv("FLOTILLA_E2E_NODE"));
     const container = pod.spec.containers[0];
     // From the image mirror when the stack names one (the e2e does: its registry).
     expect(container.image).toBe(postgresImage(database.postgresVersion, config.charts.imageRegistry));
     expect(container.resources.requests).toMatchObject({ cpu: database.resources.requests.cpu, memory: database.resources.requests.memory });
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
-    // The databases feature's scheduling, as the e2e set it: kwok's node.
-    const scheduling = config.databases.scheduling;
-    expect(pod.spec.nodeSelector).toMatchObject(scheduling.nodeSelector);
-    expect(pod.spec.tolerations).toEqual(expect.arrayContaining(scheduling.tolerations.map((t) => expect.objectContaining(t))));
     const claims = items("pvc", "-n", namespace, "-l", selector);
-    expect(claims.map((c) => c.spec.resources.requests.storage)).toEqual([database.storageSize]);
-  });
+    expect(claims.map((c) => [c.spec.resources.requests.storage, c.status.phase])).toEqual([[database.storageSize, "Bound"]]);
+    // The data directory on the node's volume, made by initdb at the Cluster's version.
+    const volume = requiredEnv("FLOTILLA_E2E_DATABASE_VOLUME");
+    expect(get("pv", claims[0].spec.volumeName)?.spec.local.path).toBe(volume);
+    expect(fs.readFileSync(path.join(volume, "pgdata", "PG_VERSION"), "utf8").trim()).toBe(database.postgresVersion);
+  }, 300_000);
 
-  it("labels the instances as the NetworkPolicies select them: users reaches them, and their own policy covers them", () => {
-    const pod = items("pods", "-n", namespace, "-l", selector)[0];
+  it("labels the instances as the NetworkPolicies select them, and kube-router lets users alone reach them", async () => {
+    const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
     const own = get("networkpolicy", "-n", namespace, `${cluster}-instances`);
     expect(isSubset(own.spec.podSelector.matchLabels, pod.metadata.labels)).toBe(true);
     const users = get("networkpolicy", "-n", namespace, "users");
     const toDatabase = users.spec.egress.filter((rule: any) => rule.ports?.some((p: any) => p.port === databaseDefaults.port));
     expect(toDatabase.length).toBe(1);
     expect(isSubset(toDatabase[0].to[0].podSelector.matchLabels, pod.metadata.labels)).toBe(true);
-  });
+    // Enforced: users' pod reaches the read-write Service; a pod of a namespace without policies
+    // of its own does not (the instances' ingress refuses it).
+    const check = { id: "rw", kind: "connect", host: `${cluster}-rw.${namespace}.svc.cluster.local`, port: databaseDefaults.port } as const;
+    const usersPod = items("pods", "-n", namespace, "-l", "app.kubernetes.io/name=users").find(ready).metadata.name;
+    const fromUsers = await probeFromPod(namespace, usersPod, `dbcheck-${Date.now().toString(36)}`, [check]);
+    const fromOutside = await probeFromNamespace("default", `dbcheck-${Date.now().toString(36)}`, [check]);
+    expect([fromUsers.rw, fromOutside.rw]).toEqual(["open", "closed"]);
+  }, 240_000);
+
+  it("keeps a user created through the gateway through a rollout of users and the loss of the instance's pod", async () => {
+    const created = await fetch(`${gatewayUrl()}/v1/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Kept", email: `kept-${Date.now()}@example.com` }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const readBack = (what: string) =>
+      eventually(what, 60, async () => {
+        const response = await fetch(`${gatewayUrl()}/v1/users/${id}`, { signal: AbortSignal.timeout(5000) });
+        return response.status === 200 ? ((await response.json()) as { id: string }) : undefined;
+      });
+    // Every users pod replaced: none of them holds the user.
+    kubectl("rollout", "restart", "-n", namespace, "deployment/users");
+    kubectl("rollout", "status", "-n", namespace, "deployment/users", "--timeout=120s");
+    expect((await readBack("the user, after users' rollout")).id).toBe(id);
+    // The instance's pod lost: killed 5 s after SIGTERM, as on a failing node (a graceful stop
+    // would wait CloudNativePG's smart shutdown out, up to 180 s while users holds its pooled
+    // connections). The operator starts a new one on the same volume, which recovers from its WAL.
+    const before = items("pods", "-n", namespace, "-l", instanceSelector)[0].metadata.uid;
+    kubectl("delete", "pod", "-n", namespace, `${cluster}-1`, "--grace-period=5", "--wait=false");
+    await eventually("a new instance pod", 120, async () => {
+      const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
+      return pod && pod.metadata.uid !== before && ready(pod) ? pod : undefined;
+    });
+    await healthy("the Cluster healthy again", 120);
+    expect((await readBack("the user, after the instance's restart")).id).toBe(id);
+  }, 420_000);
 });
 
 describe.runIf(phase === "destroyed")("users' managed database, destroyed", () => {
