@@ -27,6 +27,8 @@ describe("a service's managed database", () => {
       bootstrap: { initdb: { database: "users", owner: "users" } },
       storage: { size: "1Gi" },
       affinity: { topologyKey: "kubernetes.io/hostname" },
+      // Not CloudNativePG's 180 s: the service's pool never leaves on its own.
+      smartShutdownTimeout: 15,
     });
     expect(run.ofType("kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.chart)).toContain("cloudnative-pg");
     expect(run.one("kubernetes:core/v1:Namespace", "databases-operator-namespace").inputs.metadata.name).toBe("cnpg-system");

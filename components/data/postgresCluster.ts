@@ -104,6 +104,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           instances,
           imageName: postgresImage(version, args.imageRegistry),
           primaryUpdateStrategy: "unsupervised",
+          smartShutdownTimeout: d.smartShutdownSeconds,
           enablePDB: disruptionBudget,
           bootstrap: { initdb: { database: args.service, owner: args.service } },
           storage: { size: args.storageSize ?? d.storageSize, ...(args.storageClass ? { storageClass: args.storageClass } : {}) },
