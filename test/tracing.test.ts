@@ -22,6 +22,19 @@ const tcp = (port: number) => [{ protocol: "TCP", port }];
 /** The chart values of Grafana's data source sidecar, and a service's dashboard, as Grafana reads them. */
 const grafanaDatasources = (run: Awaited<ReturnType<typeof runStack>>) =>
   run.ofType(CHART).find((c) => c.inputs.name === "monitoring")?.inputs.values.grafana.sidecar.datasources;
+/** An Elasticsearch user a feature declared: its file realm entry (a secret in the state) and its role. */
+function elasticsearchUser(run: Awaited<ReturnType<typeof runStack>>, user: string): { entry: unknown; roles: unknown } {
+  const secret = run.one(SECRET, `logging-${user}-user`).inputs.stringData;
+  expect(secret[secretSignatureKey], `${user}'s file realm entry is a secret`).toBeDefined();
+  return { entry: secret.value, roles: JSON.parse(run.one(SECRET, `logging-${user}-role`).inputs.stringData.value["roles.yml"]) };
+}
+/** The resources whose inputs hold `secret` outside a Pulumi secret. */
+const plainHolders = (run: Awaited<ReturnType<typeof runStack>>, secret: string) =>
+  run.resources
+    .filter(({ inputs }) =>
+      JSON.stringify(inputs, (_key, value) => (value && typeof value === "object" && secretSignatureKey in value ? "[secret]" : value)).includes(secret),
+    )
+    .map((r) => r.name);
 const dashboardOf = (run: Awaited<ReturnType<typeof runStack>>, service: string) =>
   JSON.parse(Object.values(run.one("kubernetes:core/v1:ConfigMap", `${service}-dashboard`).inputs.data as Record<string, string>)[0] as string);
 
@@ -78,11 +91,9 @@ describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack)
   });
 
   it("gives Jaeger a user in Elasticsearch whose role reaches Jaeger's indices only", () => {
-    const user = run.one(SECRET, "logging-flotilla-jaeger-user").inputs.stringData;
-    expect(user[secretSignatureKey]).toBeDefined();
-    expect(user.value).toEqual({ username: "flotilla-jaeger", password: testTracingStoragePassword, roles: "flotilla_trace_writer" });
-    const role = JSON.parse(run.one(SECRET, "logging-flotilla-jaeger-role").inputs.stringData.value["roles.yml"]);
-    expect(role).toEqual({
+    const { entry, roles } = elasticsearchUser(run, "flotilla-jaeger");
+    expect(entry).toEqual({ username: "flotilla-jaeger", password: testTracingStoragePassword, roles: "flotilla_trace_writer" });
+    expect(roles).toEqual({
       flotilla_trace_writer: {
         cluster: ["monitor", "manage_index_templates"],
         indices: [{ names: ["flotilla-jaeger-*"], privileges: ["create_index", "write", "read", "view_index_metadata"] }],
@@ -91,10 +102,7 @@ describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack)
   });
 
   it("keeps the password out of every plain input", () => {
-    for (const { inputs, name } of run.resources) {
-      const plain = JSON.stringify(inputs, (_key, value) => (value && typeof value === "object" && secretSignatureKey in value ? "[secret]" : value));
-      expect(plain, name).not.toContain(testTracingStoragePassword);
-    }
+    expect(plainHolders(run, testTracingStoragePassword)).toEqual([]);
   });
 
   it("points every service at the collector, sampling 1 in dev and 0.1 in prod", () => {
@@ -200,21 +208,16 @@ describe("tracing, monitored", async () => {
   });
 
   it("gives Grafana a user in Elasticsearch that may only read the services' logs, let in from Grafana's pods alone", () => {
-    const user = run.one(SECRET, "logging-flotilla-grafana-user").inputs.stringData;
-    expect(user[secretSignatureKey]).toBeDefined();
-    expect(user.value).toEqual({ username: "flotilla-grafana", password: testGrafanaReaderPassword, roles: "flotilla_log_reader" });
-    const role = JSON.parse(run.one(SECRET, "logging-flotilla-grafana-role").inputs.stringData.value["roles.yml"]);
-    expect(role).toEqual({
+    const { entry, roles } = elasticsearchUser(run, "flotilla-grafana");
+    expect(entry).toEqual({ username: "flotilla-grafana", password: testGrafanaReaderPassword, roles: "flotilla_log_reader" });
+    expect(roles).toEqual({
       flotilla_log_reader: { cluster: ["monitor"], indices: [{ names: ["logs-flotilla-*"], privileges: ["read", "view_index_metadata"] }] },
     });
     expect(run.one(POLICY, "logging-elasticsearch").inputs.spec.ingress[0].from).toContainEqual({
       ...inNamespace("monitoring"),
       podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana" } },
     });
-    for (const { inputs, name } of run.resources) {
-      const plain = JSON.stringify(inputs, (_key, value) => (value && typeof value === "object" && secretSignatureKey in value ? "[secret]" : value));
-      expect(plain, name).not.toContain(testGrafanaReaderPassword);
-    }
+    expect(plainHolders(run, testGrafanaReaderPassword)).toEqual([]);
   });
 
   it("gives every tracing alert a runbook section in docs/runbooks.md", () => {

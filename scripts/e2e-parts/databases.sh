@@ -10,7 +10,7 @@
 databases() {
   local storage_class=flotilla-e2e-local volume=$node/volumes/users-db
   push_postgres_image "$registry"
-  # A volume the size of the Cluster's claim, on the real node, owned by PostgreSQL's uid.
+  # The volume the Cluster's one instance claims, on the real node, owned by PostgreSQL's uid.
   mkdir -p "$volume"
   chown 26:26 "$volume"
   chmod 0700 "$volume"

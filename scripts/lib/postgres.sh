@@ -57,10 +57,9 @@ _stop_postgres() {
 # and pg_ctl start commands through. Needs sourced real-node.sh (scratch_image, $node). Sets
 # $postgres_image_major.
 push_postgres_image() {
-  local registry=$1 bin major root library
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  [[ -x $bin/postgres ]] || need_command /usr/lib/postgresql/15/bin/postgres postgresql
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  # The server start_postgres runs, else Debian's 15.
+  local registry=$1 bin=${postgres_bin:-/usr/lib/postgresql/15/bin} major root library
+  [[ -x $bin/postgres ]] || need_command "$bin/postgres" postgresql
   major=$(basename "$(dirname "$bin")")
   postgres_image_major=$major
   root=$node/images/postgresql
