@@ -50,10 +50,11 @@ start_test_cluster() {
     --log-level warn >"$work/etcd.log" 2>&1 &
   pids+=($!)
 
-  # 6443, as kubeadm and kind serve it: the `kubernetes` Service's endpoint is this port, and the
-  # policies that let pods reach the API server (PostgreSQL's instance manager) open 443 and 6443.
-  # The address is the e2e's own network, so no other server holds the port.
-  api_port=6443
+  # On the e2e's own network, 6443, as kubeadm and kind serve it: the `kubernetes` Service's
+  # endpoint is this port, and the policies that let pods reach the API server (PostgreSQL's
+  # instance manager) open 443 and 6443; no other server holds it there. On loopback (bench/engine,
+  # no pods that run), a free port.
+  if [[ $address == 127.0.0.1 ]]; then api_port=$(free_port); else api_port=6443; fi
   api_server=https://$address:$api_port
   "$kube_bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address "$address" \
     --advertise-address "$address" --secure-port "$api_port" --cert-dir "$certs" \
