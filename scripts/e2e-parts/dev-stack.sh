@@ -15,7 +15,7 @@ dev_stack() {
   local up_start=$SECONDS up
   up=$(cli up dev)
   local up_seconds=$((SECONDS - up_start))
-  log "up: $up in ${up_seconds}s"
+  log "up: $up in ${up_seconds}s (target <= 30 s)"
   echo "$up (${up_seconds}s)" >"$work/up.figure"
   suite deployed FLOTILLA_E2E_USERS_IMAGE="$users_image" FLOTILLA_E2E_GATEWAY_IMAGE="$gateway_image" FLOTILLA_E2E_GRAFANA_PASSWORD="$grafana_password" \
     FLOTILLA_E2E_GRAFANA_READER_PASSWORD="$grafana_reader_password" \
@@ -29,9 +29,9 @@ dev_stack() {
   save_operator_logs
 
   step "second up"
-  local second_up
+  local second_up second_start=$SECONDS
   second_up=$(cli up dev)
-  log "second up: $second_up"
+  log "second up: $second_up in $((SECONDS - second_start))s (target <= 5 s)"
   suite changes FLOTILLA_E2E_PREVIEW="$preview" FLOTILLA_E2E_UP="$up" FLOTILLA_E2E_SECOND_UP="$second_up" FLOTILLA_E2E_COMMENT="$work/comment.md"
 
   step "destroy"
