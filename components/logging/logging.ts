@@ -98,8 +98,8 @@ export interface LoggingGrafanaArgs {
   readonly namespace: pulumi.Input<string>;
   /** The reader's password; pass a secret Output. */
   readonly password: pulumi.Input<string>;
-  /** The trace data source that a log line's trace id opens, and the field that holds the id. @default no link */
-  readonly traces?: { readonly datasourceUid: string; readonly traceIdField: string };
+  /** Uid of the trace data source that a log line's trace id opens. @default no link */
+  readonly tracesDatasourceUid?: string;
 }
 
 /** A user of Elasticsearch beside the log collector, and what it may do there. */
@@ -386,7 +386,7 @@ export class Logging extends pulumi.ComponentResource {
     this.elasticsearchUrl = pulumi.output(`https://${names.httpService}.${loggingDefaults.namespace}.svc:9200`);
     this.caCertificate = eckCa.data.apply((data) => Buffer.from(caCertificate(data), "base64").toString("utf8"));
     if (args.grafana) {
-      const { namespace, password, traces } = args.grafana;
+      const { namespace, password, tracesDatasourceUid } = args.grafana;
       // A Secret, not a ConfigMap: the provisioning file holds the reader's password.
       new k8s.core.v1.Secret(
         `${name}-grafana-datasource`,
@@ -395,7 +395,7 @@ export class Logging extends pulumi.ComponentResource {
           stringData: {
             "logs.yaml": pulumi
               .secret(pulumi.all([this.elasticsearchUrl, this.caCertificate, password]))
-              .apply(([url, ca, secret]) => logsDatasource({ url, caCertificate: ca, password: secret, ...(traces ? { traces } : {}) })),
+              .apply(([url, ca, secret]) => logsDatasource({ url, caCertificate: ca, password: secret, tracesDatasourceUid })),
           },
         },
         child,

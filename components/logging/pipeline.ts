@@ -5,6 +5,9 @@
  */
 import logContract from "./logFields.json";
 
+/** The log lines' field that holds their trace's id; the services' latency exemplars use it as their label too. */
+export const traceIdField: keyof (typeof logContract)["fields"] = "trace_id";
+
 export interface PipelineSettings {
   /** Namespaces whose containers' logs are collected. */
   readonly namespaces: readonly string[];

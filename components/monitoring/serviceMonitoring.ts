@@ -62,6 +62,8 @@ export interface ServiceMonitoringArgs {
 export const grafanaDashboardLabel = { grafana_dashboard: "1" } as const;
 /** Label by which Grafana's other sidecar picks up data sources, from ConfigMaps and Secrets alike. */
 export const grafanaDatasourceLabel = { grafana_datasource: "1" } as const;
+/** Grafana's provisioning file for one data source, in JSON, which is YAML too. */
+export const grafanaDatasourceFile = (datasource: Readonly<Record<string, unknown>>): string => JSON.stringify({ apiVersion: 1, datasources: [datasource] });
 
 /**
  * What makes one service monitored: a ServiceMonitor for its operations port, its alerting and

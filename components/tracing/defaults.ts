@@ -2,10 +2,7 @@
  * Defaults of the Tracing component, written once: the component falls back on them and the
  * tracing feature's schema reads them for its own defaults and documentation.
  */
-import type logFields from "../logging/logFields.json";
-
-/** The log field that carries a trace's id (the log lines' contract); the services' latency exemplars use it as their label too. */
-const traceIdField: keyof (typeof logFields)["fields"] = "trace_id";
+import { traceIdField } from "../logging/pipeline";
 
 export const tracingDefaults = {
   /** The collector and Jaeger; "restricted", closed by default. */

@@ -6,7 +6,7 @@ import { type Resources, resourceRequirements, restrictedContainerSecurityContex
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { monitoringDefaults } from "../monitoring/defaults";
-import { prometheusRule, grafanaDatasourceLabel } from "../monitoring/serviceMonitoring";
+import { grafanaDatasourceFile, grafanaDatasourceLabel, prometheusRule } from "../monitoring/serviceMonitoring";
 import { AppNamespace } from "../namespace/appNamespace";
 import { tracingDefaults as d } from "./defaults";
 import { jaegerConfig } from "./jaegerConfig";
@@ -310,20 +310,15 @@ export function collectorConfigOverrides(jaegerOtlp: string): Record<string, unk
   };
 }
 
-/** Jaeger as a Grafana data source, linking each trace to its logs when given how: Grafana's provisioning file, in JSON, which is YAML too. */
+/** Jaeger as a Grafana data source, linking each trace to its logs when given how. */
 export function jaegerDatasource(url: string, tracesToLogs?: Readonly<Record<string, unknown>>): string {
-  return JSON.stringify({
-    apiVersion: 1,
-    datasources: [
-      {
-        name: "Jaeger",
-        type: "jaeger",
-        uid: d.grafanaDatasourceUid,
-        access: "proxy",
-        url,
-        editable: false,
-        ...(tracesToLogs ? { jsonData: tracesToLogs } : {}),
-      },
-    ],
+  return grafanaDatasourceFile({
+    name: "Jaeger",
+    type: "jaeger",
+    uid: d.grafanaDatasourceUid,
+    access: "proxy",
+    url,
+    editable: false,
+    ...(tracesToLogs ? { jsonData: tracesToLogs } : {}),
   });
 }

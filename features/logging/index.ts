@@ -122,7 +122,6 @@ export const loggingFeature = defineFeature({
   deploy(logging, context) {
     // Grafana reads the logs where it runs and its reader has a password.
     const grafana = context.hasSecret("loggingGrafanaPassword") ? context.monitoring() : undefined;
-    const traces = context.traceStore;
     const component = new Logging(
       "logging",
       {
@@ -147,7 +146,7 @@ export const loggingFeature = defineFeature({
               grafana: {
                 namespace: grafana.grafanaNamespace,
                 password: context.secret("loggingGrafanaPassword"),
-                ...(traces ? { traces: { datasourceUid: traces.grafanaDatasourceUid, traceIdField: traces.traceIdField } } : {}),
+                tracesDatasourceUid: context.traceStore?.grafanaDatasourceUid,
               },
             }
           : {}),
@@ -163,7 +162,7 @@ export const loggingFeature = defineFeature({
         podLabels: elasticsearchPodLabels,
         indexReplicas: component.indexReplicas,
       },
-      ...(grafana ? { logs: { tracesToLogs: tracesToLogs() } } : {}),
+      ...(grafana ? { logs: { tracesToLogs } } : {}),
     };
   },
 });

@@ -106,6 +106,7 @@ export const tracingFeature = defineFeature({
       throw new Error("tracing needs the Elasticsearch of the logging feature, deployed before it (features/index.ts)");
     }
     const monitoring = context.monitoring();
+    const logs = context.logs();
     const component = new Tracing(
       "tracing",
       {
@@ -125,7 +126,7 @@ export const tracingFeature = defineFeature({
         jaegerResources: slice.jaeger.resources,
         chartSource: context.chartSource,
         scheduling: slice.scheduling,
-        ...(monitoring ? { monitoring: { ...monitoring, ...(context.logs() ? { tracesToLogs: context.logs()?.tracesToLogs } : {}) } } : {}),
+        ...(monitoring ? { monitoring: { ...monitoring, tracesToLogs: logs?.tracesToLogs } } : {}),
       },
       context.opts,
     );

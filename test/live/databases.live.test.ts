@@ -13,7 +13,7 @@ import { postgresImage } from "../../components/data/postgresCluster";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { eventually, requiredEnv } from "./env";
-import { dryRun, get, items, kubectl, ready } from "./kube";
+import { dryRun, get, items, kubectl, ready, serviceUrl } from "./kube";
 import { expectOperatorOnRealNode } from "./operators";
 import { probeFromNamespace, probeFromPod } from "./probes";
 import { deployedConfig } from "./stackFile";
@@ -31,7 +31,7 @@ const database = (config.services.users as { database?: unknown } | undefined)?.
 };
 const decode = (secret: any, key: string) => Buffer.from(secret.data[key] ?? "", "base64").toString("utf8");
 const isSubset = (labels: Record<string, string>, of: Record<string, string>) => Object.entries(labels).every(([k, v]) => of[k] === v);
-const gatewayUrl = () => `http://${get("service", "-n", namespace, "gateway")?.spec.clusterIP}:${config.services.gateway?.port}`;
+const gatewayUrl = () => serviceUrl(namespace, "gateway", config.services.gateway?.port);
 /** The Cluster, once the operator reports every instance ready. */
 const healthy = (what: string, seconds: number) =>
   eventually(what, seconds, async () => {

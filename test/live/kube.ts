@@ -61,3 +61,7 @@ export function dryRun(object: object): { admitted?: any; refused?: string } {
     return { refused: String((error as { stderr?: string }).stderr) };
   }
 }
+
+/** `http://<ClusterIP>:<port>` of a Service, which the host reaches through kube-proxy on the real node. */
+export const serviceUrl = (namespace: string, service: string, port: number | undefined): string =>
+  `http://${get("-n", namespace, "service", service)?.spec.clusterIP}:${port}`;

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventually, requiredEnv } from "./env";
-import { get, items, kubectl, kubectlApply, kubectlAsync, ready } from "./kube";
+import { get, items, kubectl, kubectlApply, kubectlAsync, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
 import { type Check, probeFromNamespace, probeFromPod } from "./probes";
 import { deployedConfig } from "./stackFile";
@@ -28,7 +28,7 @@ const figure = (line: string) => figures.push(line);
 
 const podsOf = (service: string) => items("-n", namespace, "pods", "-l", `app.kubernetes.io/name=${service}`).filter((p) => !p.metadata.deletionTimestamp);
 const host = (service: string) => `${service}.${namespace}.svc.cluster.local`;
-const gatewayUrl = () => `http://${get("-n", namespace, "service", "gateway")?.spec.clusterIP}:${services.gateway?.port}`;
+const gatewayUrl = () => serviceUrl(namespace, "gateway", services.gateway?.port);
 
 /** Resident memory of the node's processes and of the containers' shims, from /proc. */
 function nodeMemory(): string {
