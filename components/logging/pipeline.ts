@@ -6,7 +6,7 @@
 import logContract from "./logFields.json";
 
 /** The log lines' field that holds their trace's id; the services' latency exemplars use it as their label too. */
-export const traceIdField: keyof (typeof logContract)["fields"] = "trace_id";
+export const traceIdField = "trace_id" satisfies keyof (typeof logContract)["fields"];
 
 export interface PipelineSettings {
   /** Namespaces whose containers' logs are collected. */
