@@ -1,6 +1,7 @@
 // Package logsetup applies the log pipeline's settings to Elasticsearch and Kibana through their
 // APIs: the index template with its mappings and retention, and Kibana's data view. It runs as a
-// Kubernetes Job after each deploy. Every request is idempotent (PUT, or Kibana's override), so
+// Kubernetes Job after each deploy, and, with EXPIRE_INDICES set, as a CronJob that deletes
+// expired daily indices (expire.go). Every request is idempotent (PUT, or Kibana's override), so
 // the Job can run again at any time; each is retried until the services answer or the deadline
 // passes, since Elasticsearch and Kibana start after the Job does.
 package logsetup
@@ -42,6 +43,8 @@ type Settings struct {
 	RequestsFile     string
 	Deadline         time.Duration
 	RetryEvery       time.Duration
+	// Expiry, when set, makes the run delete expired indices instead of applying RequestsFile.
+	Expiry *Expiry
 }
 
 // LoadSettings reads the environment; a missing or malformed value is a platform.ConfigError.
@@ -71,6 +74,10 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		errs = append(errs, fmt.Errorf("DEADLINE must be a positive duration such as 10m, got %q", getenv("DEADLINE")))
 	}
 	s.Deadline = deadline
+	s.Expiry, err = loadExpiry(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return Settings{}, platform.ConfigError{Err: errors.Join(errs...)}
 	}
@@ -84,16 +91,19 @@ func Run(ctx context.Context, _ platform.Config, getenv func(string) string, log
 	if err != nil {
 		return err
 	}
-	requests, err := readRequests(settings.RequestsFile)
-	if err != nil {
-		return platform.ConfigError{Err: err}
-	}
 	client, err := newClient(settings.CAFile)
 	if err != nil {
 		return platform.ConfigError{Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, settings.Deadline)
 	defer cancel()
+	if settings.Expiry != nil {
+		return Expire(ctx, client, settings, *settings.Expiry, time.Now(), log)
+	}
+	requests, err := readRequests(settings.RequestsFile)
+	if err != nil {
+		return platform.ConfigError{Err: err}
+	}
 	return Apply(ctx, client, settings, requests, log)
 }
 
@@ -106,7 +116,7 @@ func Apply(ctx context.Context, client *http.Client, s Settings, requests []Requ
 			return platform.ConfigError{Err: fmt.Errorf("%s %s: no URL for target %q", r.Method, r.Path, r.Target)}
 		}
 		for attempt := 1; ; attempt++ {
-			status, body, err := send(ctx, client, s, base, r)
+			status, body, err := send(ctx, client, s, base, r, errorBodyLimit)
 			if err == nil && status/100 == 2 {
 				log.Info("applied", "target", r.Target, "method", r.Method, "path", r.Path, "status", status, "attempt", attempt)
 				break
@@ -125,7 +135,11 @@ func Apply(ctx context.Context, client *http.Client, s Settings, requests []Requ
 	return nil
 }
 
-func send(ctx context.Context, client *http.Client, s Settings, base string, r Request) (int, string, error) {
+// errorBodyLimit bounds what is read of an answer that is only logged or quoted in an error.
+const errorBodyLimit = 2048
+
+// send makes one request and returns its status and at most bodyLimit bytes of its answer.
+func send(ctx context.Context, client *http.Client, s Settings, base string, r Request, bodyLimit int64) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, r.Method, base+r.Path, bytes.NewReader(r.Body))
 	if err != nil {
 		return 0, "", err
@@ -141,7 +155,10 @@ func send(ctx context.Context, client *http.Client, s Settings, base string, r R
 		return 0, "", err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))
+	if err != nil {
+		return 0, "", err
+	}
 	return resp.StatusCode, string(body), nil
 }
 
