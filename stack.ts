@@ -89,7 +89,7 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     hasSecret: (name) => secrets[name] !== undefined,
     image: imageOf,
     elasticsearchClients: enabled.flatMap((feature) =>
-      (feature.elasticsearchClients?.(sliceOf(config, feature)) ?? [])
+      (feature.elasticsearchClients?.(sliceOf(config, feature), config) ?? [])
         .filter((client) => secrets[client.passwordSecret] !== undefined)
         .map(({ passwordSecret, ...client }) => ({
           ...client,

@@ -178,7 +178,7 @@ export interface Feature<Key extends string = string, Schema extends z.ZodType =
   /** Where it keeps traces, for links from the other features' metrics and logs. */
   traceStore?(slice: z.output<Schema>): TraceStore;
   /** Users it needs in the shared Elasticsearch (`FeatureDeployment.elasticsearch`); one whose password the config does not set is left out. */
-  elasticsearchClients?(slice: z.output<Schema>): readonly ElasticsearchClientDeclaration[];
+  elasticsearchClients?(slice: z.output<Schema>, stack: StackView): readonly ElasticsearchClientDeclaration[];
   /** A key the feature adds to every service's declaration (`services.<name>.<key>`), optional there. */
   readonly serviceKey?: { readonly key: string; readonly schema: z.ZodType };
   enabled(slice: z.output<Schema>, stack: StackView): boolean;

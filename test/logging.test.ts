@@ -90,7 +90,7 @@ describe.each(["dev", "prod"] as const)("logging in the %s stack", async (stack)
 
   it("closes the logging namespace but for the pipeline's own paths", () => {
     const policies = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.name.startsWith("logging-"));
-    expect(policies.map((p) => p.inputs.metadata.name).sort()).toEqual(["default-deny", "elasticsearch", "kibana", "logsetup"]);
+    expect(policies.map((p) => p.inputs.metadata.name).sort()).toEqual(["default-deny", "elasticsearch", "index-expiry", "kibana", "logsetup"]);
   });
 
   if (stack === "dev") {

@@ -96,9 +96,35 @@ describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack)
     expect(roles).toEqual({
       flotilla_trace_writer: {
         cluster: ["monitor", "manage_index_templates"],
-        indices: [{ names: ["flotilla-jaeger-*"], privileges: ["create_index", "write", "read", "view_index_metadata"] }],
+        indices: [{ names: ["flotilla-jaeger-*"], privileges: ["create_index", "write", "read", "view_index_metadata", "delete_index"] }],
       },
     });
+  });
+
+  it(`deletes Jaeger's daily indices ${stack === "prod" ? 7 : 3} days after their day, daily, signed in as Jaeger's user`, () => {
+    const cron = run.one("kubernetes:batch/v1:CronJob", "logging-flotilla-jaeger-expiry").inputs;
+    expect(cron.metadata.namespace).toBe("logging");
+    expect(cron.spec).toMatchObject({ schedule: "30 0 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
+    const pod = cron.spec.jobTemplate.spec.template;
+    expect(pod.metadata.labels).toMatchObject({ "app.kubernetes.io/component": "expiry" });
+    const [container] = pod.spec.containers;
+    expect(container.image).toMatch(/logsetup(:src-[0-9a-f]{24})?@sha256:/);
+    expect(Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]))).toMatchObject({
+      EXPIRE_INDICES: "flotilla-jaeger-*",
+      EXPIRE_AFTER_DAYS: stack === "prod" ? "7" : "3",
+      ELASTICSEARCH_USERNAME: "flotilla-jaeger",
+      ELASTICSEARCH_PASSWORD_FILE: "/credentials/password",
+    });
+    expect(container.env.map((e: { name: string }) => e.name)).not.toContain("REQUESTS_FILE");
+    // The password from Jaeger's own file realm Secret, by reference.
+    const credentials = pod.spec.volumes.find((v: { name: string }) => v.name === "credentials");
+    expect(credentials.secret).toEqual({ secretName: expect.stringMatching(/^logging-flotilla-jaeger-user-/), items: [{ key: "password", path: "password" }] });
+    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // Let in to Elasticsearch's 9200, and out to it alone.
+    const expiryPods = { podSelector: { matchLabels: pod.metadata.labels } };
+    const policy = (name: string) => run.ofType(POLICY).find((p) => p.inputs.metadata.name === name && p.name.startsWith("logging-"))?.inputs.spec;
+    expect(policy("elasticsearch").ingress[0].from).toContainEqual(expiryPods);
+    expect(policy("index-expiry")).toMatchObject({ ...expiryPods, ingress: [], egress: [expect.anything(), { to: [expect.anything()], ports: tcp(9200) }] });
   });
 
   it("keeps the password out of every plain input", () => {
@@ -256,6 +282,7 @@ describe("tracing switched off", async () => {
     expect(run.resources.filter((r) => r.type.startsWith("flotilla:tracing:"))).toEqual([]);
     expect(run.ofType(CHART).map((c) => c.inputs.chart)).not.toContain("jaeger");
     expect(run.resources.filter((r) => r.name.includes("jaeger"))).toEqual([]);
+    expect(run.ofType("kubernetes:batch/v1:CronJob")).toEqual([]);
     for (const service of ["users", "gateway"]) {
       expect(Object.keys(run.one("kubernetes:core/v1:ConfigMap", `${service}-env`).inputs.data).filter((k) => k.startsWith("OTEL_"))).toEqual([]);
       expect(JSON.stringify(run.one(POLICY, service).inputs.spec)).not.toContain("tracing");
@@ -276,6 +303,12 @@ describe("tracing settings", () => {
     expect(run.one("kubernetes:core/v1:ConfigMap", "gateway-env").inputs.data.OTEL_TRACES_SAMPLER_ARG).toBe("0.25");
   });
 
+  it("takes a retention of the stack's own", async () => {
+    const run = await runStack("dev", (config) => (config["flotilla:tracing"] = { ...config["flotilla:tracing"], retentionDays: 30 }));
+    const [container] = run.one("kubernetes:batch/v1:CronJob", "logging-flotilla-jaeger-expiry").inputs.spec.jobTemplate.spec.template.spec.containers;
+    expect(container.env).toContainEqual({ name: "EXPIRE_AFTER_DAYS", value: "30" });
+  });
+
   it.each([
     ["logging off", (c: any) => (c["flotilla:logging"] = { enabled: false }), /flotilla:tracing\.enabled: needs logging enabled, which it builds on/],
     [
@@ -284,6 +317,7 @@ describe("tracing settings", () => {
       /flotilla:tracing\.storagePassword: is required while tracing is enabled: pulumi config set --secret --path tracing\.storagePassword/,
     ],
     ["a ratio above 1", (c: any) => (c["flotilla:tracing"].samplingRatio = 1.5), /flotilla:tracing\.samplingRatio: must be <= 1; given 1\.5/],
+    ["a retention of no day", (c: any) => (c["flotilla:tracing"].retentionDays = 0), /flotilla:tracing\.retentionDays: must be >= 1; given 0/],
     [
       "a service setting the sampler itself",
       (c: any) => (c["flotilla:services"].gateway.env = { OTEL_TRACES_SAMPLER: "always_on" }),

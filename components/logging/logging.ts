@@ -114,6 +114,13 @@ export interface ElasticsearchClient {
   /** Where its pods run, and their labels: the only pods it is let in from. */
   readonly namespace: string;
   readonly podLabels: Readonly<Record<string, string>>;
+  /**
+   * Its daily indices (named `<name>-2006-01-02`, as Jaeger names them), which a CronJob deletes,
+   * signed in as this client, once their day is `afterDays` days past: the role must grant
+   * `delete_index` and `view_index_metadata` on `indices`.
+   * @default none: its indices are kept
+   */
+  readonly expiry?: { readonly indices: string; readonly afterDays: number };
 }
 
 /** The ECK resource names, so the collector's configuration and the tests can name what ECK makes. */
@@ -156,6 +163,16 @@ export class Logging extends pulumi.ComponentResource {
   constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:logging:Logging", name, {}, opts);
     const child = { parent: this };
+    for (const client of args.elasticsearchClients ?? []) {
+      const expiry = client.expiry;
+      const missing = expiry ? expiryPrivileges.filter((privilege) => !grants(client, expiry.indices, privilege)) : [];
+      if (expiry && missing.length > 0) {
+        throw new pulumi.ResourceError(
+          `elasticsearchClients: ${client.user}'s role must grant ${missing.join(" and ")} on ${expiry.indices} for its expiry`,
+          this,
+        );
+      }
+    }
     const replicas = args.replicas ?? loggingDefaults.elasticsearch.replicas;
     const indexReplicas = replicas > 1 ? 1 : 0;
     const withKibana = args.kibana ?? loggingDefaults.kibana.enabled;
@@ -342,6 +359,7 @@ export class Logging extends pulumi.ComponentResource {
       agentNamespace: loggingDefaults.agentNamespace,
       operatorNamespace: loggingDefaults.operatorNamespace,
       setupLabels: labels("setup"),
+      expiryLabels: labels("expiry"),
       clients: clientArgs.map((c) => ({ namespace: c.namespace, podLabels: c.podLabels })),
     });
     for (const [policy, spec] of Object.entries(policies)) {
@@ -351,6 +369,39 @@ export class Logging extends pulumi.ComponentResource {
         child,
       );
     }
+
+    const elasticsearchUrl = `https://${names.httpService}:9200`;
+    clientArgs.forEach((client, i) => {
+      if (!client.expiry) return;
+      // At 00:30 UTC, once Jaeger writes the new day's indices: what it deletes no longer grows.
+      new k8s.batch.v1.CronJob(
+        `${name}-${client.user}-expiry`,
+        {
+          metadata: { namespace: logsNamespace.name, labels: labels("expiry") },
+          spec: {
+            schedule: "30 0 * * *",
+            timeZone: "Etc/UTC",
+            concurrencyPolicy: "Forbid",
+            startingDeadlineSeconds: 3600,
+            successfulJobsHistoryLimit: 1,
+            failedJobsHistoryLimit: 3,
+            jobTemplate: {
+              metadata: { labels: labels("expiry") },
+              spec: logsetupJobSpec({
+                image: args.setupImage,
+                elasticsearchUrl,
+                caSecret: names.caSecret,
+                credentials: { username: client.user, secret: clients[i]!.user, key: "password" },
+                env: { EXPIRE_INDICES: client.expiry.indices, EXPIRE_AFTER_DAYS: String(client.expiry.afterDays) },
+                labels: labels("expiry"),
+                scheduling: args.scheduling,
+              }),
+            },
+          },
+        },
+        { ...child, dependsOn: [elasticsearch] },
+      );
+    });
 
     const setupConfig = new k8s.core.v1.ConfigMap(
       `${name}-setup`,
@@ -366,13 +417,13 @@ export class Logging extends pulumi.ComponentResource {
       `${name}-setup`,
       {
         metadata: { namespace: logsNamespace.name, labels: labels("setup") },
-        spec: setupJobSpec({
+        spec: logsetupJobSpec({
           image: args.setupImage,
-          config: setupConfig.metadata.name,
-          elasticsearchUrl: `https://${names.httpService}:9200`,
-          kibanaUrl: withKibana ? `https://${names.kibanaService}:5601` : undefined,
+          requests: setupConfig.metadata.name,
+          elasticsearchUrl,
           caSecret: names.caSecret,
-          elasticUserSecret: names.elasticUserSecret,
+          credentials: { username: "elastic", secret: names.elasticUserSecret, key: "elastic" },
+          env: withKibana ? { KIBANA_URL: `https://${names.kibanaService}:5601` } : {},
           labels: labels("setup"),
           scheduling: args.scheduling,
         }),
@@ -543,19 +594,28 @@ export function fluentBitValues(pipeline: Parameters<typeof fluentBitConfig>[0],
   };
 }
 
-interface SetupJobSettings {
+/** The privileges an expiring client's role needs on its indices: list them, delete them. */
+const expiryPrivileges = ["view_index_metadata", "delete_index"] as const;
+
+/** Whether the client's role grants the privilege on exactly these indices (or all privileges). */
+const grants = (client: ElasticsearchClient, indices: string, privilege: string) =>
+  client.indices.some((entry) => entry.names.includes(indices) && (entry.privileges.includes(privilege) || entry.privileges.includes("all")));
+
+interface LogsetupRun {
   readonly image: pulumi.Input<string>;
-  readonly config: pulumi.Input<string>;
+  /** The ConfigMap with requests.json, for the setup Job; the expiry reads its variables instead. */
+  readonly requests?: pulumi.Input<string>;
   readonly elasticsearchUrl: string;
-  readonly kibanaUrl?: string;
   readonly caSecret: string;
-  readonly elasticUserSecret: string;
+  /** The Elasticsearch user it signs in as, and the Secret key that holds the password. */
+  readonly credentials: { readonly username: string; readonly secret: pulumi.Input<string>; readonly key: string };
+  readonly env: Readonly<Record<string, string>>;
   readonly labels: Record<string, string>;
   readonly scheduling?: Scheduling;
 }
 
-/** The logsetup Job: retried by Kubernetes, and by itself request by request. */
-export function setupJobSpec(s: SetupJobSettings): k8s.types.input.batch.v1.JobSpec {
+/** A Job of services/cmd/logsetup: retried by Kubernetes, and by itself request by request. */
+export function logsetupJobSpec(s: LogsetupRun): k8s.types.input.batch.v1.JobSpec {
   return {
     backoffLimit: 6,
     activeDeadlineSeconds: 1800,
@@ -573,25 +633,25 @@ export function setupJobSpec(s: SetupJobSettings): k8s.types.input.batch.v1.JobS
             imagePullPolicy: "Always",
             env: [
               { name: "ELASTICSEARCH_URL", value: s.elasticsearchUrl },
-              ...(s.kibanaUrl ? [{ name: "KIBANA_URL", value: s.kibanaUrl }] : []),
               { name: "CA_FILE", value: "/ca/ca.crt" },
-              { name: "ELASTICSEARCH_USERNAME", value: "elastic" },
-              { name: "ELASTICSEARCH_PASSWORD_FILE", value: "/credentials/elastic" },
-              { name: "REQUESTS_FILE", value: "/config/requests.json" },
+              { name: "ELASTICSEARCH_USERNAME", value: s.credentials.username },
+              { name: "ELASTICSEARCH_PASSWORD_FILE", value: "/credentials/password" },
+              ...(s.requests ? [{ name: "REQUESTS_FILE", value: "/config/requests.json" }] : []),
+              ...Object.entries(s.env).map(([name, value]) => ({ name, value })),
             ],
             resources: resourceRequirements(loggingDefaults.setupJob.resources),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [
-              { name: "config", mountPath: "/config", readOnly: true },
+              ...(s.requests ? [{ name: "config", mountPath: "/config", readOnly: true }] : []),
               { name: "ca", mountPath: "/ca", readOnly: true },
               { name: "credentials", mountPath: "/credentials", readOnly: true },
             ],
           },
         ],
         volumes: [
-          { name: "config", configMap: { name: s.config } },
+          ...(s.requests ? [{ name: "config", configMap: { name: s.requests } }] : []),
           { name: "ca", secret: { secretName: s.caSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
-          { name: "credentials", secret: { secretName: s.elasticUserSecret, items: [{ key: "elastic", path: "elastic" }] } },
+          { name: "credentials", secret: { secretName: s.credentials.secret, items: [{ key: s.credentials.key, path: "password" }] } },
         ],
       },
     },

@@ -4,6 +4,9 @@
  */
 import { traceIdField } from "../logging/pipeline";
 
+/** Prefix of Jaeger's indices in the logging feature's Elasticsearch: `flotilla-jaeger-span-<day>`. */
+const indexPrefix = "flotilla";
+
 export const tracingDefaults = {
   /** The collector and Jaeger; "restricted", closed by default. */
   namespace: "tracing",
@@ -18,8 +21,11 @@ export const tracingDefaults = {
   traceIdField,
   /** The collector's own metrics, for Prometheus. */
   collectorMetricsPort: 8888,
-  /** Prefix of Jaeger's indices in the logging feature's Elasticsearch: `flotilla-jaeger-span-<day>`. */
-  indexPrefix: "flotilla",
+  /** Whole days a day's traces are kept after it ends, per environment: Jaeger's daily indices are then deleted. */
+  retentionDays: (environment: string) => (environment === "prod" ? 7 : 3),
+  indexPrefix,
+  /** Jaeger's daily indices, which its Elasticsearch role reaches and the expiry deletes. */
+  jaegerIndices: `${indexPrefix}-jaeger-*`,
   /** Jaeger's Elasticsearch user, and the role that limits it to its own indices. */
   elasticsearchUser: "flotilla-jaeger",
   elasticsearchRole: "flotilla_trace_writer",

@@ -30,6 +30,13 @@ const tracingSchema = z
       .max(1)
       .optional()
       .describe("Share of the traces a service starts that are kept (a caller's decision is followed): 1 in dev, 0.1 in prod when unset."),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe("Whole days a day's traces are kept after it ends, before a daily job deletes them: 3 in dev, 7 in prod when unset."),
     storagePassword: z
       .string()
       .min(16, "at least 16 characters")
@@ -88,16 +95,18 @@ export const tracingFeature = defineFeature({
       [variables.resource]: `k8s.namespace.name=${namespace}`,
     },
   }),
-  elasticsearchClients: () => [
+  elasticsearchClients: (slice, stack) => [
     {
       user: d.elasticsearchUser,
       passwordSecret: "tracingStoragePassword",
       role: d.elasticsearchRole,
       // Jaeger checks the cluster's version and writes its own index templates at start.
       cluster: ["monitor", "manage_index_templates"],
-      indices: [{ names: [`${d.indexPrefix}-jaeger-*`], privileges: ["create_index", "write", "read", "view_index_metadata"] }],
+      // delete_index for the expiry, which signs in as Jaeger's user: its own indices only.
+      indices: [{ names: [d.jaegerIndices], privileges: ["create_index", "write", "read", "view_index_metadata", "delete_index"] }],
       namespace: d.namespace,
       podLabels: jaegerPodLabels,
+      expiry: { indices: d.jaegerIndices, afterDays: slice.retentionDays ?? d.retentionDays(stack.environment) },
     },
   ],
   deploy(slice, context) {

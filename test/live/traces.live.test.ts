@@ -7,6 +7,7 @@
  * same request's log lines carry in Elasticsearch, and a latency exemplar names a trace Jaeger
  * returns; the collector counts what it passed on, and has every series its alert rules read.
  */
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { dataStream } from "../../components/logging/pipeline";
 import { tracingDefaults } from "../../components/tracing/defaults";
@@ -17,6 +18,8 @@ const jaeger = requiredEnv("JAEGER_QUERY_URL");
 const elasticsearch = requiredEnv("ELASTICSEARCH_URL");
 const gatewayOps = requiredEnv("GATEWAY_OPS_URL");
 const collectorMetrics = requiredEnv("COLLECTOR_METRICS_URL");
+/** services/cmd/logsetup, built by verify-logs: the image the expiry CronJob runs. */
+const logsetup = requiredEnv("LOGSETUP_BIN");
 /** The X-Request-Id the gateway answered a request without ids with: its server span's id. */
 const madeRequestId = requiredEnv("FLOTILLA_MADE_REQUEST_ID");
 /** A trace a client started (verify-logs' traceparent), and the client's span in it. */
@@ -116,6 +119,39 @@ describe("one request's trace in a real Jaeger, beside its logs in Elasticsearch
     await json(`${elasticsearch}/_refresh`, { method: "POST" });
     const { count } = await json<{ count: number }>(`${elasticsearch}/${tracingDefaults.indexPrefix}-jaeger-span-*/_count`);
     expect(count).toBeGreaterThanOrEqual(3);
+  });
+
+  it("deletes Jaeger's expired daily indices, as the stack's expiry CronJob runs it, and keeps the others", async () => {
+    const afterDays = tracingDefaults.retentionDays("dev");
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const prefix = `${tracingDefaults.indexPrefix}-jaeger`;
+    const expired = [`${prefix}-span-${day(afterDays + 7)}`, `${prefix}-service-${day(afterDays + 7)}`];
+    const kept = [`${prefix}-span-${day(afterDays - 1)}`, `${tracingDefaults.indexPrefix}-other-${day(afterDays + 7)}`];
+    for (const index of [...expired, ...kept]) {
+      await json(`${elasticsearch}/${index}`, { method: "PUT" });
+    }
+    const indices = async (pattern: string) =>
+      (await json<{ indices: { name: string }[] }>(`${elasticsearch}/_resolve/index/${pattern}`)).indices.map((i) => i.name);
+    const jaegersOwn = (await indices(tracingDefaults.jaegerIndices)).filter((name) => !expired.includes(name) && !kept.includes(name));
+    expect(jaegersOwn, "the indices Jaeger wrote today").toContain(`${prefix}-span-${day(0)}`);
+
+    const output = execFileSync(logsetup, [], {
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        ELASTICSEARCH_URL: elasticsearch,
+        EXPIRE_INDICES: tracingDefaults.jaegerIndices,
+        EXPIRE_AFTER_DAYS: String(afterDays),
+        DEADLINE: "30s",
+      },
+    });
+    expect(output).toMatch(/"msg":"expired".*"deleted":2/);
+    const left = await indices(`${tracingDefaults.indexPrefix}-*`);
+    expect(left).toEqual(expect.arrayContaining([...kept, ...jaegersOwn]));
+    expect(left.filter((name) => expired.includes(name))).toEqual([]);
+    // Jaeger still answers from the indices it kept.
+    const { data } = await json<{ data: string[] | null }>(`${jaeger}/api/services`);
+    expect(data).toEqual(expect.arrayContaining(["gateway", "users"]));
   });
 
   it("passes the spans on through the collector, whose counters its alert rules read", async () => {
