@@ -18,9 +18,8 @@ export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwai
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * A transform for a chart (the `transforms` option of a helm.v4.Chart): each Service the chart
- * makes gets `serviceAwaitSkipped`; everything else, the Deployments' awaits included, is left
- * as the chart rendered it.
+ * A chart's Service gets `serviceAwaitSkipped`; everything else, the Deployments' awaits included,
+ * is left as the chart rendered it. Charts take it through `chartTransform` (charts/transform.ts).
  */
 export const skipChartServiceAwaits: pulumi.ResourceTransform = ({ type, props, opts }) => {
   if (type !== "kubernetes:core/v1:Service") return undefined;

@@ -1,9 +1,13 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { serviceEnv } from "../components/apps/goService";
 import { skipChartServiceAwaits } from "../components/awaits";
+import { charts as pinnedCharts } from "../components/charts/charts";
+import { chartTransform, withoutDescriptions } from "../components/charts/transform";
 import { terminationGracePeriod } from "../components/apps/podSpec";
 import { subnetCidrs } from "../components/cluster/eksParts";
 import { buildContextHash } from "../components/image/contextHash";
@@ -168,5 +172,72 @@ describe("skipChartServiceAwaits", () => {
   it("leaves everything else, the Deployments' awaits included, as the chart rendered it", () => {
     expect(transform("kubernetes:apps/v1:Deployment", { metadata: { name: "grafana" } })).toBeUndefined();
     expect(transform("kubernetes:helm.sh/v4:Chart", { chart: "grafana" })).toBeUndefined();
+  });
+});
+
+describe("chartTransform", () => {
+  const crd = (schema: Record<string, unknown>) => ({
+    metadata: { name: "widgets.example.com" },
+    spec: { group: "example.com", versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+  });
+  const transform = (type: string, props: Record<string, unknown>) =>
+    chartTransform({ type, name: "x", custom: true, props, opts: {} }) as { props: Record<string, any> } | undefined;
+
+  it("drops the description of every schema node of a CRD, and nothing else", () => {
+    const schema = {
+      description: "A widget.",
+      type: "object",
+      required: ["spec"],
+      properties: {
+        // A field named "description" is a property, not the keyword: it stays, without its own prose.
+        description: { description: "The widget's own description field.", type: "string", maxLength: 100 },
+        spec: {
+          description: "Its spec.",
+          type: "object",
+          "x-kubernetes-preserve-unknown-fields": true,
+          properties: { ports: { description: "Ports.", type: "array", items: { description: "A port.", type: "integer", minimum: 1 } } },
+          additionalProperties: { description: "Anything else.", type: "string" },
+          anyOf: [{ description: "one", required: ["ports"] }],
+        },
+      },
+    };
+    expect(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", crd(schema))?.props).toEqual(
+      crd({
+        type: "object",
+        required: ["spec"],
+        properties: {
+          description: { type: "string", maxLength: 100 },
+          spec: {
+            type: "object",
+            "x-kubernetes-preserve-unknown-fields": true,
+            properties: { ports: { type: "array", items: { type: "integer", minimum: 1 } } },
+            additionalProperties: { type: "string" },
+            anyOf: [{ required: ["ports"] }],
+          },
+        },
+      }),
+    );
+  });
+
+  it("leaves a CRD without versions alone, and still skips the awaits of a chart's Services", () => {
+    expect(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", { metadata: { name: "x" } })).toBeUndefined();
+    expect(transform("kubernetes:core/v1:Service", { metadata: { name: "grafana" } })?.props.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(transform("kubernetes:apps/v1:Deployment", { metadata: { name: "grafana" } })).toBeUndefined();
+  });
+
+  it("shrinks kube-prometheus-stack's largest CRD, from the chart mirror, by more than half", () => {
+    const charts = process.env.FLOTILLA_CHART_MIRROR ?? path.join(__dirname, "..", "..", "shared", "charts");
+    const { chart, version } = pinnedCharts.kubePrometheusStack;
+    const mirror = path.join(charts, `${chart}-${version}.tgz`);
+    expect(fs.existsSync(mirror), `the chart mirror at ${charts} (FLOTILLA_CHART_MIRROR)`).toBe(true);
+    const listing = execFileSync("tar", ["-xzOf", mirror, `${chart}/charts/crds/crds/crd-prometheuses.yaml`], { maxBuffer: 64 * 2 ** 20 }).toString();
+    const prometheuses = parse(listing) as { spec: { versions: { schema: { openAPIV3Schema: unknown } }[] } };
+    const before = JSON.stringify(prometheuses).length;
+    const after = JSON.stringify(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", prometheuses)?.props).length;
+    expect(after).toBeLessThan(before / 2);
+    expect(withoutDescriptions(prometheuses.spec.versions[0]?.schema.openAPIV3Schema)).toMatchObject({
+      type: "object",
+      properties: { spec: { type: "object" } },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { skipChartServiceAwaits } from "../awaits";
+import { chartTransform } from "../charts/transform";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -213,7 +213,7 @@ export class Logging extends pulumi.ComponentResource {
           ...podScheduling(args.operatorScheduling ?? args.scheduling),
         }),
       },
-      { ...child, transforms: [skipChartServiceAwaits] },
+      { ...child, transforms: [chartTransform] },
     );
 
     const collectorSecret = (suffix: string, namespaceRef: pulumi.Input<string>, extra: Record<string, string>) =>
@@ -351,7 +351,7 @@ export class Logging extends pulumi.ComponentResource {
           ...(placed.nodeSelector ? { nodeSelector: placed.nodeSelector } : {}),
         }),
       },
-      { ...child, transforms: [skipChartServiceAwaits] },
+      { ...child, transforms: [chartTransform] },
     );
 
     const policies = loggingNetworkPolicies({

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { skipChartServiceAwaits } from "../awaits";
+import { chartTransform } from "../charts/transform";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -165,7 +165,7 @@ export class Monitoring extends pulumi.ComponentResource {
           }),
         ),
       },
-      { ...child, dependsOn: [nodeNamespace], transforms: [skipChartServiceAwaits] },
+      { ...child, dependsOn: [nodeNamespace], transforms: [chartTransform] },
     );
 
     for (const appNamespace of args.appNamespaces ?? []) {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { skipChartServiceAwaits } from "../awaits";
+import { chartTransform } from "../charts/transform";
 import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
@@ -162,7 +162,7 @@ export class Tracing extends pulumi.ComponentResource {
           ...placed,
         }),
       },
-      { ...child, transforms: [skipChartServiceAwaits] },
+      { ...child, transforms: [chartTransform] },
     );
 
     // Named, not auto-named: the chart's values name it, and a name known at preview lets the
@@ -209,7 +209,7 @@ export class Tracing extends pulumi.ComponentResource {
         ),
       },
       // Its pod mounts the Secret, which holds Elasticsearch's CA: made once Elasticsearch is.
-      { ...child, dependsOn: [storageSecret], transforms: [skipChartServiceAwaits] },
+      { ...child, dependsOn: [storageSecret], transforms: [chartTransform] },
     );
 
     const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { z } from "zod";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
-import { skipChartServiceAwaits } from "../../components/awaits";
+import { chartTransform } from "../../components/charts/transform";
 import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
 import { databaseDefaults as d } from "../../components/data/defaults";
@@ -201,7 +201,7 @@ export const databasesFeature = defineFeature({
                 ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
               }),
             },
-            { ...context.opts, transforms: [skipChartServiceAwaits] },
+            { ...context.opts, transforms: [chartTransform] },
           )
         : undefined;
     const monitoring = context.monitoring();
