@@ -7,23 +7,12 @@
  * which still waits until every pod is ready, and it cost every Service of an `up` at least 10 s
  * (bench/engine; docs/benchmarks.md). Headless Services were never awaited.
  */
-import type * as pulumi from "@pulumi/pulumi";
 
 /** Tells the Kubernetes provider to return as soon as the API server has taken the object. */
 export const skipAwaitAnnotation = "pulumi.com/skipAwait";
 
-/** The annotations of a Service that the provider does not await. */
-export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwaitAnnotation]: "true" };
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
- * A chart's Service gets `serviceAwaitSkipped`; everything else, the Deployments' awaits included,
- * is left as the chart rendered it. Charts take it through `chartTransform` (charts/transform.ts).
+ * The annotations of a Service that the provider does not await: Flotilla's own, and every chart's
+ * (charts/postRender.ts), whose Deployments' awaits are left as the chart rendered them.
  */
-export const skipChartServiceAwaits: pulumi.ResourceTransform = ({ type, props, opts }) => {
-  if (type !== "kubernetes:core/v1:Service") return undefined;
-  const metadata = isObject(props.metadata) ? props.metadata : {};
-  const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
-  return { props: { ...props, metadata: { ...metadata, annotations: { ...annotations, ...serviceAwaitSkipped } } }, opts };
-};
+export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwaitAnnotation]: "true" };

@@ -2,12 +2,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { describe, expect, it, vi } from "vitest";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { serviceEnv } from "../components/apps/goService";
-import { skipChartServiceAwaits } from "../components/awaits";
 import { charts as pinnedCharts } from "../components/charts/charts";
-import { chartTransform, withoutDescriptions } from "../components/charts/transform";
+import { chartPostRenderer, postRender, withoutDescriptions } from "../components/charts/postRender";
 import { terminationGracePeriod } from "../components/apps/podSpec";
 import { subnetCidrs } from "../components/cluster/eksParts";
 import { buildContextHash } from "../components/image/contextHash";
@@ -16,7 +15,7 @@ import { podSecurityLabels } from "../components/namespace/appNamespace";
 import { ecrLifecyclePolicy } from "../components/registry/registry";
 import * as pulumi from "@pulumi/pulumi";
 import * as api from "../components";
-import { fakeDigest, runStack } from "./harness";
+import { fakeDigest, projectDir, runStack } from "./harness";
 
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-ctx-"));
@@ -154,34 +153,37 @@ describe("the package's entry point", () => {
   });
 });
 
-describe("skipChartServiceAwaits", () => {
-  const transform = (type: string, props: Record<string, unknown>) =>
-    skipChartServiceAwaits({ type, name: "x", custom: true, props, opts: {} }) as { props: Record<string, any> } | undefined;
-
-  it("adds the skipAwait annotation to a chart's Service, keeping the chart's own annotations", () => {
-    const result = transform("kubernetes:core/v1:Service", {
-      metadata: { name: "grafana", annotations: { "prometheus.io/scrape": "true" } },
-      spec: { type: "ClusterIP" },
-    });
-    expect(result?.props).toEqual({
-      metadata: { name: "grafana", annotations: { "prometheus.io/scrape": "true", "pulumi.com/skipAwait": "true" } },
-      spec: { type: "ClusterIP" },
-    });
-  });
-
-  it("leaves everything else, the Deployments' awaits included, as the chart rendered it", () => {
-    expect(transform("kubernetes:apps/v1:Deployment", { metadata: { name: "grafana" } })).toBeUndefined();
-    expect(transform("kubernetes:helm.sh/v4:Chart", { chart: "grafana" })).toBeUndefined();
-  });
-});
-
-describe("chartTransform", () => {
+describe("the charts' post-renderer", () => {
   const crd = (schema: Record<string, unknown>) => ({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
     metadata: { name: "widgets.example.com" },
     spec: { group: "example.com", versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
   });
-  const transform = (type: string, props: Record<string, unknown>) =>
-    chartTransform({ type, name: "x", custom: true, props, opts: {} }) as { props: Record<string, any> } | undefined;
+  /** Helm's stream: each template's documents after a separator and the template's name. */
+  const stream = (...documents: string[]) => documents.map((document, i) => `---\n# Source: chart/templates/t${i}.yaml\n${document}`).join("\n");
+  const objects = (manifests: string) => parseAllDocuments(manifests).map((document) => document.toJS() as Record<string, any>);
+
+  it("adds the skipAwait annotation to a chart's Service, keeping its own; every other document stays byte for byte", () => {
+    const deployment =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: grafana\n  labels: { on: yes }   # YAML 1.1 values, left unparsed\nspec:\n  replicas: 1\n";
+    const monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: grafana\n";
+    const service = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n  annotations:\n    prometheus.io/scrape: "true"\nspec:\n  type: ClusterIP\n';
+    const out = postRender(stream(deployment, service, monitor));
+    const [, , , , document, , after] = out.split(/^(---)$/m);
+    expect(objects(document ?? "")).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "grafana", annotations: { "prometheus.io/scrape": "true", "pulumi.com/skipAwait": "true" } },
+        spec: { type: "ClusterIP" },
+      },
+    ]);
+    expect(out.startsWith(stream(deployment))).toBe(true);
+    expect(after).toBe(`\n# Source: chart/templates/t2.yaml\n${monitor}`);
+    // Nothing to rewrite: the stream comes back as it went in.
+    expect(postRender(stream(deployment, monitor))).toBe(stream(deployment, monitor));
+  });
 
   it("drops the description of every schema node of a CRD, and nothing else", () => {
     const schema = {
@@ -201,7 +203,7 @@ describe("chartTransform", () => {
         },
       },
     };
-    expect(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", crd(schema))?.props).toEqual(
+    expect(objects(postRender(stream(stringify(crd(schema)))))).toEqual([
       crd({
         type: "object",
         required: ["spec"],
@@ -216,28 +218,90 @@ describe("chartTransform", () => {
           },
         },
       }),
-    );
+    ]);
+    // Without versions there is no schema to slim: the document stays as it was.
+    const bare = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x\n";
+    expect(postRender(stream(bare))).toBe(stream(bare));
   });
 
-  it("leaves a CRD without versions alone, and still skips the awaits of a chart's Services", () => {
-    expect(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", { metadata: { name: "x" } })).toBeUndefined();
-    expect(transform("kubernetes:core/v1:Service", { metadata: { name: "grafana" } })?.props.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
-    expect(transform("kubernetes:apps/v1:Deployment", { metadata: { name: "grafana" } })).toBeUndefined();
-  });
+  const mirror = process.env.FLOTILLA_CHART_MIRROR ?? path.join(__dirname, "..", "..", "shared", "charts");
+  const chartFiles = (ref: { chart: string; version: string }, pattern: RegExp): string[] => {
+    const archive = path.join(mirror, `${ref.chart}-${ref.version}.tgz`);
+    expect(fs.existsSync(archive), `${archive} in the chart mirror (FLOTILLA_CHART_MIRROR)`).toBe(true);
+    const names = execFileSync("tar", ["-tzf", archive], { encoding: "utf8" })
+      .split("\n")
+      .filter((name) => pattern.test(name));
+    return names.map((name) => execFileSync("tar", ["-xzOf", archive, name], { maxBuffer: 64 * 2 ** 20 }).toString());
+  };
 
   it("shrinks kube-prometheus-stack's largest CRD, from the chart mirror, by more than half", () => {
-    const charts = process.env.FLOTILLA_CHART_MIRROR ?? path.join(__dirname, "..", "..", "shared", "charts");
-    const { chart, version } = pinnedCharts.kubePrometheusStack;
-    const mirror = path.join(charts, `${chart}-${version}.tgz`);
-    expect(fs.existsSync(mirror), `the chart mirror at ${charts} (FLOTILLA_CHART_MIRROR)`).toBe(true);
-    const listing = execFileSync("tar", ["-xzOf", mirror, `${chart}/charts/crds/crds/crd-prometheuses.yaml`], { maxBuffer: 64 * 2 ** 20 }).toString();
-    const prometheuses = parse(listing) as { spec: { versions: { schema: { openAPIV3Schema: unknown } }[] } };
-    const before = JSON.stringify(prometheuses).length;
-    const after = JSON.stringify(transform("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", prometheuses)?.props).length;
-    expect(after).toBeLessThan(before / 2);
-    expect(withoutDescriptions(prometheuses.spec.versions[0]?.schema.openAPIV3Schema)).toMatchObject({
+    const [listing] = chartFiles(pinnedCharts.kubePrometheusStack, /\/crds\/crd-prometheuses\.yaml$/);
+    const before = JSON.stringify(parse(listing ?? "")).length;
+    const [prometheuses] = objects(postRender(listing ?? ""));
+    expect(JSON.stringify(prometheuses).length).toBeLessThan(before / 2);
+    expect(withoutDescriptions(prometheuses?.spec.versions[0]?.schema.openAPIV3Schema)).toMatchObject({
       type: "object",
       properties: { spec: { type: "object" } },
     });
+  });
+
+  it("reads every CRD the pinned charts ship as YAML 1.2 reads it too: rewriting one as JSON changes no value", () => {
+    let crds = 0;
+    for (const ref of Object.values(pinnedCharts)) {
+      // A chart's crds/ directory (its subcharts' too), which Helm installs as written, untemplated.
+      for (const file of chartFiles(ref, /^[^/]+\/(charts\/[^/]+\/)?crds\/[^/]+\.yaml$/)) {
+        for (const [i, part] of file.split(/^---[ \t]*$/m).entries()) {
+          const [object] = objects(postRender(`---\n${part}`));
+          if (object?.kind !== "CustomResourceDefinition") continue;
+          crds++;
+          const spec = parse(part, { version: "1.2" }) as { spec: { versions: { schema?: { openAPIV3Schema: unknown } }[] } };
+          const versions = spec.spec.versions.map((v) =>
+            v.schema ? { ...v, schema: { ...v.schema, openAPIV3Schema: withoutDescriptions(v.schema.openAPIV3Schema) } } : v,
+          );
+          expect({ ...spec, spec: { ...spec.spec, versions } }, `${ref.chart} CRD ${i}`).toEqual(object);
+        }
+      }
+    }
+    // kube-prometheus-stack's ten, CloudNativePG's and the ECK operator's ship as templates.
+    expect(crds).toBeGreaterThanOrEqual(10);
+  });
+
+  it("is this file run by Node from the project's directory, the same path on every machine, and runs as the provider runs it", () => {
+    const renderer = chartPostRenderer();
+    expect(renderer).toEqual({ command: "node", args: ["--import", "tsx", path.join("components", "charts", "postRender.ts")] });
+    const service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n";
+    // A chart's size: the provider's pipes (non-blocking, which a synchronous write met with EAGAIN)
+    // are exercised by every `up` of the e2e; this runs the same file through Node's.
+    const [prometheuses] = chartFiles(pinnedCharts.kubePrometheusStack, /\/crds\/crd-prometheuses\.yaml$/);
+    const input = stream(service, prometheuses ?? "", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    const output = execFileSync(renderer.command, renderer.args, { input, encoding: "utf8", cwd: process.cwd(), maxBuffer: 64 * 2 ** 20 });
+    expect(output).toBe(postRender(input));
+    expect(output).toContain('"pulumi.com/skipAwait":"true"');
+  });
+
+  it("is named by its absolute path to a program run inline outside its project's directory", () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-inline-"));
+    const cwd = vi.spyOn(process, "cwd").mockReturnValue(elsewhere);
+    try {
+      expect(chartPostRenderer().args).toEqual(["--import", "tsx", path.join(projectDir, "components", "charts", "postRender.ts")]);
+    } finally {
+      cwd.mockRestore();
+    }
+  });
+
+  it("is given to every chart of the stack", async () => {
+    const run = await runStack("dev", (config) => {
+      config["flotilla:services"].users.database = {};
+    });
+    const stackCharts = run.ofType("kubernetes:helm.sh/v4:Chart");
+    expect(stackCharts.map((chart) => chart.inputs.chart).sort()).toEqual([
+      "cloudnative-pg",
+      "eck-operator",
+      "fluent-bit",
+      "jaeger",
+      "kube-prometheus-stack",
+      "opentelemetry-collector",
+    ]);
+    for (const chart of stackCharts) expect(chart.inputs.postRenderer, chart.inputs.chart).toEqual(chartPostRenderer());
   });
 });

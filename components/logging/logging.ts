@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartTransform } from "../charts/transform";
+import { chartPostRenderer } from "../charts/postRender";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -195,6 +195,7 @@ export class Logging extends pulumi.ComponentResource {
       `${name}-eck-operator`,
       {
         ...chartSource(charts.eckOperator, args.chartSource),
+        postRenderer: chartPostRenderer(),
         name: "eck-operator",
         namespace: operatorNamespace.name,
         values: chartValues(charts.eckOperator, args.chartSource, {
@@ -213,7 +214,7 @@ export class Logging extends pulumi.ComponentResource {
           ...podScheduling(args.operatorScheduling ?? args.scheduling),
         }),
       },
-      { ...child, transforms: [chartTransform] },
+      child,
     );
 
     const collectorSecret = (suffix: string, namespaceRef: pulumi.Input<string>, extra: Record<string, string>) =>
@@ -344,6 +345,7 @@ export class Logging extends pulumi.ComponentResource {
       `${name}-fluent-bit`,
       {
         ...chartSource(charts.fluentBit, args.chartSource),
+        postRenderer: chartPostRenderer(),
         name: "fluent-bit",
         namespace: agentNamespace.name,
         values: chartValues(charts.fluentBit, args.chartSource, {
@@ -351,7 +353,7 @@ export class Logging extends pulumi.ComponentResource {
           ...(placed.nodeSelector ? { nodeSelector: placed.nodeSelector } : {}),
         }),
       },
-      { ...child, transforms: [chartTransform] },
+      child,
     );
 
     const policies = loggingNetworkPolicies({

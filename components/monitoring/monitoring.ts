@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartTransform } from "../charts/transform";
+import { chartPostRenderer } from "../charts/postRender";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
@@ -142,6 +142,7 @@ export class Monitoring extends pulumi.ComponentResource {
       name,
       {
         ...chartSource(charts.kubePrometheusStack, args.chartSource),
+        postRenderer: chartPostRenderer(),
         name: releaseName,
         namespace: namespace.name,
         values: chartValues(
@@ -165,7 +166,7 @@ export class Monitoring extends pulumi.ComponentResource {
           }),
         ),
       },
-      { ...child, dependsOn: [nodeNamespace], transforms: [chartTransform] },
+      { ...child, dependsOn: [nodeNamespace] },
     );
 
     for (const appNamespace of args.appNamespaces ?? []) {

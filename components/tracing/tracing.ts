@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartTransform } from "../charts/transform";
+import { chartPostRenderer } from "../charts/postRender";
 import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
 import { podScheduling, type Scheduling } from "../apps/scheduling";
@@ -135,6 +135,7 @@ export class Tracing extends pulumi.ComponentResource {
       `${name}-collector`,
       {
         ...chartSource(charts.otelCollector, args.chartSource),
+        postRenderer: chartPostRenderer(),
         name: collectorRelease,
         namespace: namespace.name,
         values: chartValues(charts.otelCollector, args.chartSource, {
@@ -162,7 +163,7 @@ export class Tracing extends pulumi.ComponentResource {
           ...placed,
         }),
       },
-      { ...child, transforms: [chartTransform] },
+      child,
     );
 
     // Named, not auto-named: the chart's values name it, and a name known at preview lets the
@@ -189,6 +190,7 @@ export class Tracing extends pulumi.ComponentResource {
       `${name}-jaeger`,
       {
         ...chartSource(charts.jaeger, args.chartSource),
+        postRenderer: chartPostRenderer(),
         name: jaegerRelease,
         namespace: namespace.name,
         values: config.apply((config) =>
@@ -209,7 +211,7 @@ export class Tracing extends pulumi.ComponentResource {
         ),
       },
       // Its pod mounts the Secret, which holds Elasticsearch's CA: made once Elasticsearch is.
-      { ...child, dependsOn: [storageSecret], transforms: [chartTransform] },
+      { ...child, dependsOn: [storageSecret] },
     );
 
     const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>

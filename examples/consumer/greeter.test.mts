@@ -3,6 +3,7 @@
  * what another team's stack gets from the public API.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -67,6 +68,25 @@ describe("the consumer's frontend", () => {
     const greetings = (name: string) => ({ matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "greetings" } });
     expect(policy("greeter")?.ingress[0].from).toEqual([{ podSelector: greetings("frontend") }]);
     expect(policy("frontend")?.egress[1].to).toEqual([{ podSelector: greetings("greeter") }]);
+  });
+});
+
+describe("the package's charts", () => {
+  it("pipe their manifests through the package's post-renderer, which runs from the consumer's directory", async () => {
+    const { Monitoring } = await import("@flotilla/stack");
+    new Monitoring("consumer-monitoring", { grafanaAdminPassword: pulumi.secret("an admin password") });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const chart = registered.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name === "consumer-monitoring");
+    const { command, args } = chart?.inputs.postRenderer as { command: string; args: string[] };
+    // The installed package's JavaScript, by a path relative to the project: the same on every machine.
+    expect(args).toEqual(["node_modules/@flotilla/stack/bin/components/charts/postRender.js"]);
+    const service = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n";
+    const output = execFileSync(command, args, { input: service, encoding: "utf8" });
+    expect(JSON.parse(output.replace(/^---\n/, ""))).toEqual({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "grafana", annotations: { "pulumi.com/skipAwait": "true" } },
+    });
   });
 });
 

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { z } from "zod";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
-import { chartTransform } from "../../components/charts/transform";
+import { chartPostRenderer } from "../../components/charts/postRender";
 import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
 import { databaseDefaults as d } from "../../components/data/defaults";
@@ -188,6 +188,7 @@ export const databasesFeature = defineFeature({
             "cloudnative-pg",
             {
               ...chartSource(charts.cloudnativePg, context.chartSource),
+              postRenderer: chartPostRenderer(),
               name: "cnpg",
               namespace: new AppNamespace(
                 "databases-operator-namespace",
@@ -201,7 +202,7 @@ export const databasesFeature = defineFeature({
                 ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
               }),
             },
-            { ...context.opts, transforms: [chartTransform] },
+            context.opts,
           )
         : undefined;
     const monitoring = context.monitoring();

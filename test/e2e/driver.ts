@@ -13,6 +13,8 @@
  *   FLOTILLA_E2E_SECRET_KEYS  comma-separated keys of it to set as secrets, as `config set --secret` would
  *   FLOTILLA_E2E_RENDER_DIR  where the provider writes the manifests
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { loadConfig } from "../../config/load";
@@ -46,11 +48,18 @@ async function main(action: string): Promise<void> {
     const outputs = deployStack(loadConfig(), projectDir);
     return { namespace: outputs.namespace, services: outputs.services };
   };
+  // The `pulumi` command runs a program, and the provider, in the project's directory; an inline
+  // program runs where this process does, and the provider in the workspace. The charts'
+  // post-renderer is a path from the program's directory, run by Node with tsx's loader: the
+  // program runs from the workspace, which sees the project's packages.
+  const workspace = required("FLOTILLA_E2E_WORKSPACE");
+  const packages = path.join(workspace, "node_modules");
+  if (!fs.existsSync(packages)) fs.symlinkSync(path.join(projectDir, "node_modules"), packages);
   const stack = await LocalWorkspace.createOrSelectStack(
     { projectName: "flotilla", stackName: "render", program },
     {
       // A workspace of its own: the stack's settings file is written there, never over Pulumi.dev.yaml.
-      workDir: required("FLOTILLA_E2E_WORKSPACE"),
+      workDir: workspace,
       projectSettings: { name: "flotilla", runtime: "nodejs" },
       pulumiCommand: await PulumiCommand.get({ root: required("FLOTILLA_E2E_PULUMI"), skipVersionCheck: true }),
       envVars: {
@@ -67,6 +76,7 @@ async function main(action: string): Promise<void> {
       Object.entries(config).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value), secret: secretKeys.has(key) }]),
     ),
   );
+  process.chdir(workspace);
   const onOutput = (text: string) => process.stdout.write(text);
   const result = await stack.up({ onOutput });
   console.log(`E2E_CHANGES ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
