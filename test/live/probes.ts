@@ -24,8 +24,13 @@ function script(checks: readonly Check[]): string {
     const report = (command: string) => `if ${command}; then echo "${check.id} open"; else echo "${check.id} closed"; fi`;
     switch (check.kind) {
       case "connect":
-        // -e runs a program once connected: a refused, dropped or unroutable connect fails.
-        return report(`/busybox nc -w 3 ${check.host} ${check.port} -e /busybox true 2>/dev/null`);
+        // -e runs a program once connected: a refused, dropped or unroutable connect fails. Tried
+        // up to four times: kube-router adds a new pod's address to the sets of the policies that
+        // admit it on the pod's event, which a probe pod's first connect can beat (seen once in
+        // the e2e, 2026-12-06). "closed" is then four refusals over some 15 s.
+        return report(
+          `(for attempt in 1 2 3 4; do /busybox nc -w 3 ${check.host} ${check.port} -e /busybox true 2>/dev/null && exit 0; /busybox sleep 1; done; exit 1)`,
+        );
       case "resolve":
         return report(`/busybox timeout 5 /busybox nslookup ${check.host} >/dev/null 2>&1`);
       case "get":
