@@ -49,6 +49,8 @@ YAML
   local up second_up
   up=$(cli up data)
   log "databases: up $up"
+  # What a managed database adds to a stack's requests: the operator's and the instance's pods.
+  npx tsx bench/cluster-requests.ts || fail "cluster requests report"
   # The suite waits for the operator's reconciliation; the second up comes after it, so that what
   # the operator wrote into the Cluster (its defaults) is seen not to be a change.
   suite databases FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_NODE="$node_name" \
