@@ -279,6 +279,23 @@ describe("the charts' post-renderer", () => {
     expect(output).toContain('"pulumi.com/skipAwait":"true"');
   });
 
+  it("leaves out the kinds a chart's caller names, of that group only, also when run as the provider runs it", () => {
+    const issuer = "apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: selfsigned\nspec:\n  selfSigned: {}\n";
+    const otherIssuer = "apiVersion: example.com/v1\nkind: Issuer\nmetadata:\n  name: mine\n";
+    const deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: barman-cloud\n";
+    const input = stream(issuer, otherIssuer, deployment);
+    const renderer = chartPostRenderer({ drop: ["cert-manager.io/Issuer"] });
+    const output = execFileSync(renderer.command, renderer.args, { input, encoding: "utf8", cwd: process.cwd() });
+    expect(output).toBe(postRender(input, { drop: ["cert-manager.io/Issuer"] }));
+    expect(
+      objects(output)
+        .filter((o) => o !== null && o !== undefined)
+        .map((o) => `${o.apiVersion} ${o.kind}`),
+    ).toEqual(["example.com/v1 Issuer", "apps/v1 Deployment"]);
+    // Without a drop, everything stays.
+    expect(postRender(input)).toBe(input);
+  });
+
   it("is named by its absolute path to a program run inline outside its project's directory", () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-inline-"));
     const cwd = vi.spyOn(process, "cwd").mockReturnValue(elsewhere);

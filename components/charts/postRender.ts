@@ -4,7 +4,9 @@
  * it registers a single object:
  *
  * - a Service is not awaited (`serviceAwaitSkipped`, ../awaits.ts);
- * - a CustomResourceDefinition loses the `description` of each node of its schemas.
+ * - a CustomResourceDefinition loses the `description` of each node of its schemas;
+ * - an object of a kind the chart's caller names in `drop` (`<group>/<Kind>`) is left out: one
+ *   that needs a controller the stack replaces (the Barman Cloud plugin's cert-manager Issuer).
  *
  * Why the descriptions go: the charts' CRDs are large (kube-prometheus-stack's ten: more than 2.2 MB
  * of JSON, three quarters of it descriptions; prometheuses alone 496 KB, 115 KB without), and every
@@ -76,21 +78,34 @@ function rewrite(object: Record<string, unknown>): Record<string, unknown> | und
  */
 const chartYaml = new Schema(YAML11_SCHEMA.tags.filter((tag) => tag !== timestampTag));
 
-/** A document that may be one this file rewrites; any other is passed on byte for byte, unparsed. */
-const rewrittenKind = /^kind:[ \t]*["']?(CustomResourceDefinition|Service)["']?[ \t]*$/m;
+/** The kind a document names on a line of its own; a document that names none is passed on unparsed. */
+const kindLine = /^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*$/m;
+const rewrittenKinds = new Set(["CustomResourceDefinition", "Service"]);
+
+/** `<group>/<Kind>` of an object, the group empty for the core API. */
+const groupKind = (object: Record<string, unknown>) => `${String(object.apiVersion).split("/").slice(0, -1).join("/")}/${String(object.kind)}`;
+
+export interface PostRenderOptions {
+  /** Objects left out, as `<group>/<Kind>` (`cert-manager.io/Issuer`). @default none */
+  readonly drop?: readonly string[];
+}
 
 /**
  * The chart's manifests (Helm's stream of YAML documents) with the objects above rewritten, each
  * as one line of JSON, which is YAML too; every other document, and every separator, as it came.
  */
-export function postRender(manifests: string): string {
+export function postRender(manifests: string, options: PostRenderOptions = {}): string {
+  const dropped = new Set(options.drop ?? []);
+  const droppedKinds = new Set([...dropped].map((groupKindName) => groupKindName.split("/").at(-1)));
   // Split on the separator lines, keeping them (odd indices), so that joining restores the stream.
   const parts = manifests.split(/^(---[ \t]*)$/m);
   return parts
     .map((part, index) => {
-      if (index % 2 === 1 || !rewrittenKind.test(part)) return part;
+      const kind = index % 2 === 0 ? kindLine.exec(part)?.[1] : undefined;
+      if (kind === undefined || !(rewrittenKinds.has(kind) || droppedKinds.has(kind))) return part;
       const [object, ...more] = loadAll(part, { schema: chartYaml });
       if (more.length > 0 || !isObject(object)) return part;
+      if (dropped.has(groupKind(object))) return "\n";
       const rewritten = rewrite(object);
       return rewritten === undefined ? part : `\n${JSON.stringify(rewritten)}\n`;
     })
@@ -107,10 +122,11 @@ export function postRender(manifests: string): string {
  * right wherever the provider runs. From the TypeScript source (this repository's own stacks),
  * Node takes tsx's loader, as the program does.
  */
-export function chartPostRenderer(): { command: string; args: string[] } {
+export function chartPostRenderer(options: PostRenderOptions = {}): { command: string; args: string[] } {
   const loader = path.extname(__filename) === ".ts" ? ["--import", "tsx"] : [];
   const inProject = ["Pulumi.yaml", "Pulumi.yml"].some((file) => fs.existsSync(path.join(process.cwd(), file)));
-  return { command: "node", args: [...loader, inProject ? path.relative(process.cwd(), __filename) : __filename] };
+  const drop = (options.drop ?? []).flatMap((groupKindName) => ["--drop", groupKindName]);
+  return { command: "node", args: [...loader, inProject ? path.relative(process.cwd(), __filename) : __filename, ...drop] };
 }
 
 // Run as a post-renderer: the manifests on standard input, the result on standard output. Both
@@ -119,5 +135,6 @@ export function chartPostRenderer(): { command: string; args: string[] } {
 if (require.main === module) {
   const chunks: Buffer[] = [];
   process.stdin.on("data", (chunk: Buffer) => chunks.push(chunk));
-  process.stdin.on("end", () => process.stdout.write(postRender(Buffer.concat(chunks).toString("utf8"))));
+  const drop = process.argv.slice(2).flatMap((arg, i, args) => (args[i - 1] === "--drop" ? [arg] : []));
+  process.stdin.on("end", () => process.stdout.write(postRender(Buffer.concat(chunks).toString("utf8"), { drop })));
 }
