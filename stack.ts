@@ -101,6 +101,8 @@ export function deployStack({ config, secrets, secretEnv }: LoadedConfig, projec
     logs: () => deployed.find((d) => d.logs !== undefined)?.logs,
     traceStore: enabled.map((feature) => feature.traceStore?.(sliceOf(config, feature))).find((store) => store !== undefined),
     opts: kubernetes,
+    eksClusterName: cluster instanceof EksCluster || cluster instanceof ReferencedCluster ? cluster.clusterName : undefined,
+    protect,
   };
 
   const serviceNames = Object.keys(config.services);

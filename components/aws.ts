@@ -6,4 +6,5 @@ export { defaultKubernetesVersion, eksAddons, type EksAddon, type KubernetesVers
 export { EksCluster, type EksClusterArgs, type EksNodes, kubeconfigFor } from "./cluster/eksCluster";
 export { subnetCidrs } from "./cluster/eksParts";
 export { amiType, imagePlatform, instanceArchitecture, nodeAllocatable, nodeArchitecture, vpcCidrProblems } from "./cluster/eksParts";
+export { BackupAccess, type BackupAccessArgs, backupAccessPolicy, BackupBucket, type BackupBucketArgs, tlsOnlyPolicy } from "./data/backupBucket";
 export { ecrLifecyclePolicy, Registry, type RegistryArgs, type RegistryCredentials } from "./registry/registry";

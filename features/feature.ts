@@ -39,6 +39,8 @@ export type EgressPath = EgressPeer;
 /** The stack's own keys, as a feature's rules and pods see them. */
 export interface StackView {
   readonly environment: string;
+  /** How the stack reaches its cluster: `existing`, `eks` (made by the stack) or `stackReference` (a cluster stack's). */
+  readonly cluster: { readonly type: string };
   /** Each service's declaration, with the keys features add (`serviceKey`). */
   readonly services: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly resources?: unknown }>>;
 }
@@ -81,6 +83,10 @@ export interface FeatureContext {
   readonly traceStore: TraceStore | undefined;
   /** The cluster's provider. */
   readonly opts: pulumi.ComponentResourceOptions;
+  /** The EKS cluster's name, where the stack knows it (it made the cluster, or reads it from a cluster stack). */
+  readonly eksClusterName: pulumi.Output<string> | undefined;
+  /** Whether stateful pieces are protected from `pulumi destroy` (prod). */
+  readonly protect: boolean;
 }
 
 /** An Elasticsearch that one feature runs and others use, each as a user of its own. */

@@ -113,11 +113,18 @@ export const awsResourcesTagged: ResourceValidationPolicy = {
 };
 
 /** Resources whose loss loses data or identity: the cluster, its secrets' key, the images. */
-const stateful = new Set(["aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:ecr/repository:Repository"]);
+const stateful = new Set([
+  "aws:eks/cluster:Cluster",
+  "aws:kms/key:Key",
+  "aws:ecr/repository:Repository",
+  "aws:s3/bucket:Bucket",
+  "kubernetes:postgresql.cnpg.io/v1:Cluster",
+]);
 
 export const protectedInProd: StackValidationPolicy = {
   name: "stateful-resources-protected-in-prod",
-  description: "In prod, the cluster, its KMS key and the ECR repositories are protected from `pulumi destroy`.",
+  description:
+    "In prod, the cluster, its KMS keys, the ECR repositories, the databases (CloudNativePG Clusters) and their backup bucket are protected from `pulumi destroy`.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { protectedStacks: { type: "array", items: { type: "string" }, default: ["prod"] } } },
   validateStack: (args, reportViolation) => {

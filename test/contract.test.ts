@@ -69,6 +69,8 @@ const refused: [string, Change, RegExp][] = [
       Object.assign(c, {
         "flotilla:cluster": { type: "existing", kubeconfigPath: "/nonexistent/kubeconfig" },
         "flotilla:registry": { type: "external", server: "registry.example.com" },
+        // Prod's database backups need an EKS cluster the stack knows; off, as they must be here.
+        "flotilla:databases": { backups: { enabled: false } },
       }),
     /flotilla:cluster\.kubeconfigPath: \/nonexistent\/kubeconfig is not a file/,
   ],

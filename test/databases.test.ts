@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { databaseDefaults } from "../components/data/defaults";
 import { databaseRules } from "../components/data/rules";
-import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets } from "./harness";
+import { type ProgramRun, registeredByLastRun, runProgram, runStack, stackConfigWithSecrets } from "./harness";
 
 const withDatabase = (database: object, stack: "dev" | "prod" = "dev") =>
   runStack(stack, (config) => {
@@ -132,8 +132,10 @@ describe("a service's managed database", () => {
   it("gives every database alert a severity, a summary and a runbook section that exists in docs/runbooks.md", () => {
     const runbooks = fs.readFileSync(path.join(__dirname, "..", "docs", "runbooks.md"), "utf8");
     const anchors = new Set([...runbooks.matchAll(/^## (.+)$/gm)].map(([, heading]) => (heading as string).toLowerCase()));
-    const alerts = databaseRules({ cluster: "users-db", namespace: "flotilla", instances: 3, runbookBaseUrl: "docs/runbooks.md" }).flatMap((g) => g.rules);
-    expect(alerts).toHaveLength(3);
+    const alerts = databaseRules({ cluster: "users-db", namespace: "flotilla", instances: 3, runbookBaseUrl: "docs/runbooks.md", backups: true }).flatMap(
+      (g) => g.rules,
+    );
+    expect(alerts).toHaveLength(5);
     for (const alert of alerts) {
       expect(["page", "ticket"]).toContain(alert.labels.severity);
       expect("annotations" in alert && alert.annotations.summary).toBeTruthy();
@@ -146,6 +148,133 @@ describe("a service's managed database", () => {
   it("deploys nothing of the feature when no service declares a database", async () => {
     const run = await runStack("dev");
     expect(run.resources.filter((r) => r.type.includes("cnpg") || r.name.includes("cloudnative") || r.name.includes("databases"))).toEqual([]);
+  });
+});
+
+describe("backups", () => {
+  const prodWithDatabase = (database: object = { poolSize: 7 }, backups?: object) =>
+    runStack("prod", (config) => {
+      config["flotilla:services"].users.database = database;
+      if (backups !== undefined) config["flotilla:databases"] = { backups };
+    });
+  const aws = (run: ProgramRun, type: string) => run.ofType(`aws:${type}`);
+
+  it("in prod, archive every database to a bucket of the stack's: its own KMS key, versioned, closed to the public, TLS only, kept by destroy", async () => {
+    const run = await prodWithDatabase();
+    const [bucket] = aws(run, "s3/bucket:Bucket");
+    expect(bucket).toMatchObject({ protect: true, inputs: { forceDestroy: false, bucketPrefix: expect.stringMatching(/^flotilla-prod-db-backups-/) } });
+    const [key] = aws(run, "kms/key:Key").filter((k) => k.name.includes("db-backups"));
+    expect(key).toMatchObject({ protect: true, inputs: { enableKeyRotation: true } });
+    expect(aws(run, "s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]?.inputs.rules).toEqual([
+      {
+        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:eu-west-1:123456789012:key/${key?.name}` },
+        bucketKeyEnabled: true,
+      },
+    ]);
+    expect(aws(run, "s3/bucketVersioning:BucketVersioning")[0]?.inputs.versioningConfiguration).toEqual({ status: "Enabled" });
+    expect(aws(run, "s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]?.inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    const policy = JSON.parse(aws(run, "s3/bucketPolicy:BucketPolicy")[0]?.inputs.policy);
+    expect(policy.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
+    // The Cluster is protected as the bucket is: a destroy keeps its volumes.
+    expect(run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db").protect).toBe(true);
+    expect(run.outputs.databases).toMatchObject({});
+    expect(run.values.databases).toEqual({ backupBucket: bucket?.inputs.bucketPrefix + "20261206" });
+  });
+
+  it("reach the bucket by EKS Pod Identity, each database under its own prefix only", async () => {
+    const run = await prodWithDatabase();
+    const role = aws(run, "iam/role:Role").find((r) => r.name === "users-db-backups");
+    expect(JSON.parse(role?.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
+    const bucketArn = aws(run, "s3/bucket:Bucket")[0]?.inputs.bucketPrefix;
+    const statements = JSON.parse(aws(run, "iam/rolePolicy:RolePolicy").find((p) => p.name === "users-db-backups")?.inputs.policy).Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `arn:aws:s3:::${bucketArn}20261206/users-db/*` }),
+      expect.objectContaining({ Action: "s3:ListBucket", Condition: { StringLike: { "s3:prefix": ["users-db", "users-db/*"] } } }),
+      expect.objectContaining({ Action: "s3:GetBucketLocation" }),
+      expect.objectContaining({
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+      }),
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/"s3:\*"|"\*"/);
+    expect(aws(run, "eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.name === "users-db-backups")?.inputs).toMatchObject({
+      namespace: "flotilla",
+      serviceAccount: "users-db",
+      roleArn: "arn:aws:iam::123456789012:role/users-db-backups",
+    });
+    // The instances get their credentials from the node's Pod Identity agent.
+    expect(run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "users-db-instances").inputs.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: "169.254.170.23/32" } }],
+      ports: [{ protocol: "TCP", port: 80 }],
+    });
+  });
+
+  it("archive WAL continuously and take a daily base backup through the Barman Cloud plugin, with alerts on both", async () => {
+    const run = await prodWithDatabase();
+    const cluster = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db").inputs.spec;
+    expect(cluster.plugins).toEqual([
+      { name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: "users-db-backups", serverName: "users-db" } },
+    ]);
+    expect(cluster.bootstrap).toEqual({ initdb: { database: "users", owner: "users" } });
+    const store = run.one("kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "users-db-backups").inputs;
+    expect(store.metadata.name).toBe("users-db-backups");
+    expect(store.spec).toMatchObject({
+      configuration: {
+        destinationPath: expect.stringMatching(/^s3:\/\/flotilla-prod-db-backups-.*\/users-db\/$/),
+        s3Credentials: { inheritFromIAMRole: true },
+      },
+      retentionPolicy: "30d",
+      instanceSidecarConfiguration: { resources: { requests: expect.any(Object), limits: expect.any(Object) } },
+    });
+    expect(run.one("kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "users-db-daily").inputs.spec).toEqual({
+      cluster: { name: "users-db" },
+      schedule: "0 0 3 * * *",
+      method: "plugin",
+      pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" },
+      immediate: true,
+      backupOwnerReference: "self",
+    });
+    const plugin = run.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart === "plugin-barman-cloud")?.inputs;
+    expect(plugin?.namespace).toBe("cnpg-system");
+    expect(plugin?.values.certificate).toEqual({ createClientCertificate: false, createServerCertificate: false });
+    expect(plugin?.postRenderer.args.slice(-2)).toEqual(["--drop", "cert-manager.io/Issuer"]);
+    const rules = run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "users-db-rules").inputs.spec.groups.flatMap((g: any) => g.rules);
+    expect(rules.map((r: any) => r.alert)).toEqual(expect.arrayContaining(["FlotillaDatabaseWalArchivingFailing", "FlotillaDatabaseBackupTooOld"]));
+  });
+
+  it("trust the plugin by certificates of the stack's, their keys Pulumi secrets", async () => {
+    const run = await prodWithDatabase();
+    for (const name of ["barman-cloud-server-tls", "barman-cloud-client-tls"]) {
+      const secret = run.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata?.name === name)?.inputs;
+      expect(secret).toMatchObject({ type: "kubernetes.io/tls", metadata: { namespace: "cnpg-system" } });
+      // Pulumi's secret signature: the private key is a secret in the state.
+      expect(secret?.stringData).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+    }
+    const server = run.ofType("tls:index/certRequest:CertRequest").find((r) => r.name.endsWith("-server"))?.inputs;
+    expect(server?.dnsNames).toContain("barman-cloud.cnpg-system.svc");
+  });
+
+  it("are off in dev, and may be turned off in prod", async () => {
+    for (const run of [await withDatabase({}), await prodWithDatabase({ poolSize: 7 }, { enabled: false })]) {
+      expect(run.resources.filter((r) => r.type.startsWith("aws:s3") || r.type.startsWith("tls:") || r.type.includes("barmancloud"))).toEqual([]);
+      expect(run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db").inputs.spec.plugins).toBeUndefined();
+    }
+  });
+
+  it("restore by a new Cluster bootstrapped from an archive, archiving under a new name", async () => {
+    const run = await prodWithDatabase({ poolSize: 7, restoreFrom: "users-db", serverName: "users-db-2" });
+    const cluster = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster", "users-db");
+    expect(cluster.inputs.spec.bootstrap).toEqual({ recovery: { source: "origin", database: "users", owner: "users" } });
+    expect(cluster.inputs.spec.externalClusters).toEqual([
+      { name: "origin", plugin: { name: "barman-cloud.cloudnative-pg.io", parameters: { barmanObjectName: "users-db-backups", serverName: "users-db" } } },
+    ]);
+    expect(cluster.inputs.spec.plugins[0].parameters.serverName).toBe("users-db-2");
+    expect(cluster.replaceOnChanges).toEqual(["spec.bootstrap"]);
   });
 });
 
@@ -202,8 +331,29 @@ describe("refusals, before anything is registered", () => {
     ["dev", { type: "external" }, /services\.users\.database\.secretName: is required with type external/],
     ["dev", { secretName: "mine" }, /services\.users\.database\.secretName: applies only with type external/],
     ["dev", { password: "hunter2hunter2" }, /services\.users\.database\.password: unknown key; allowed here: type, .*secretName/],
+    ["dev", { restoreFrom: "users-db" }, /services\.users\.database\.restoreFrom: applies only with databases\.backups on/],
+    ["prod", { poolSize: 7, restoreFrom: "users-db" }, /services\.users\.database\.restoreFrom: is the archive this cluster writes to \(serverName users-db\)/],
+    ["prod", { poolSize: 7, serverName: "Users" }, /services\.users\.database\.serverName: lower-case letters/],
+    [
+      "dev",
+      { type: "external", secretName: "rds", cidr: "10.0.0.0/16", restoreFrom: "x" },
+      /services\.users\.database\.restoreFrom: applies only with type managed/,
+    ],
   ] as const)("on %s, refuses %j", async (stack, database, message) => {
     await expect(withDatabase(database, stack)).rejects.toThrow(message);
+    expect(registeredByLastRun()).toEqual([]);
+  });
+
+  it.each([
+    [{ enabled: true }, /databases\.backups\.enabled: backups need a bucket, which the stack makes only beside an EKS cluster it knows .*not existing/],
+    [{ enabled: true, retention: "30 days" }, /databases\.backups\.retention: a number of days, weeks or months/],
+    [{ enabled: true, schedule: "0 3 * * *" }, /databases\.backups\.schedule: a six-field cron expression/],
+  ])("refuses backups %j on a kind cluster", async (backups, message) => {
+    const run = runStack("dev", (config) => {
+      config["flotilla:services"].users.database = {};
+      config["flotilla:databases"] = { backups };
+    });
+    await expect(run).rejects.toThrow(message);
     expect(registeredByLastRun()).toEqual([]);
   });
 

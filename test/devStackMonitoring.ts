@@ -39,7 +39,7 @@ export const devStackDashboards = (): Dashboard[] => [...services.map(serviceDas
  * by the real Prometheus, which has no CloudNativePG instance to scrape.
  */
 export const exampleDatabaseRules = (): RuleGroup[] =>
-  databaseRules({ cluster: "users-db", namespace, instances: 3, runbookBaseUrl: monitoringDefaults.runbookBaseUrl });
+  databaseRules({ cluster: "users-db", namespace, instances: 3, runbookBaseUrl: monitoringDefaults.runbookBaseUrl, backups: true });
 
 /** The tracing pipeline's rules, as the dev stack deploys them: promtool checks them alone, too. */
 export const tracingPipelineRules = (): RuleGroup[] => tracingRules({ namespace: "tracing", runbookBaseUrl: monitoringDefaults.runbookBaseUrl });

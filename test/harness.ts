@@ -20,6 +20,8 @@ export interface Registered {
   readonly inputs: Record<string, any>;
   /** Whether the resource was registered with `protect`. */
   readonly protect?: boolean;
+  /** Its `replaceOnChanges` option, when set. */
+  readonly replaceOnChanges?: readonly string[];
   /** Set for a read of an existing resource (`Resource.get`): its id. */
   readonly readId?: string;
 }
@@ -28,16 +30,22 @@ let lastRegistered: Registered[] = [];
 
 /** `type::name` of each resource registered with `protect`, which Pulumi's mocks do not pass on. */
 const protectedResources = new Set<string>();
+/** `type::name` to the `replaceOnChanges` it was registered with, which the mocks do not pass on either. */
+const replacedOn = new Map<string, string[]>();
 
 /** Wraps the mock monitor's registration to note which resources ask for protection. */
 function recordProtection(): void {
   protectedResources.clear();
-  type Request = { getProtect(): boolean; getType(): string; getName(): string };
+  replacedOn.clear();
+  type Request = { getProtect(): boolean; getType(): string; getName(): string; getReplaceonchangesList(): string[] };
   const monitor = (runtimeSettings as unknown as { getMonitor(): { registerResource(req: Request, callback: unknown): unknown } }).getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     if (req.getProtect()) {
       protectedResources.add(`${req.getType()}::${req.getName()}`);
+    }
+    if (req.getReplaceonchangesList().length > 0) {
+      replacedOn.set(`${req.getType()}::${req.getName()}`, req.getReplaceonchangesList());
     }
     return register(req, callback);
   };
@@ -82,6 +90,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           inputs: args.inputs,
           ...(args.id ? { readId: args.id } : {}),
           protect: protectedResources.has(`${args.type}::${args.name}`),
+          ...(replacedOn.has(`${args.type}::${args.name}`) ? { replaceOnChanges: replacedOn.get(`${args.type}::${args.name}`) } : {}),
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "docker:index/image:Image") {
@@ -96,6 +105,22 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           // A cluster stack's outputs, as `flotilla:scope: cluster` exports them.
           state.outputs = { kubeconfig: '{"apiVersion":"v1","kind":"Config"}', clusterName: "cluster", storageClass: "gp3", architecture: "arm64" };
           state.secretOutputNames = ["kubeconfig"];
+        }
+        if (args.type === "aws:s3/bucket:Bucket") {
+          state.bucket = `${String(args.inputs.bucketPrefix)}20261206`;
+          state.arn = `arn:aws:s3:::${String(state.bucket)}`;
+        }
+        if (args.type === "aws:kms/key:Key") {
+          state.arn = `arn:aws:kms:eu-west-1:123456789012:key/${args.name}`;
+        }
+        if (args.type === "tls:index/privateKey:PrivateKey") {
+          state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${args.name}\n-----END PRIVATE KEY-----\n`;
+        }
+        if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") {
+          state.certPem = `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----\n`;
+        }
+        if (args.type === "tls:index/certRequest:CertRequest") {
+          state.certRequestPem = `-----BEGIN CERTIFICATE REQUEST-----\n${args.name}\n-----END CERTIFICATE REQUEST-----\n`;
         }
         if (args.type === "aws:iam/role:Role") {
           state.arn = `arn:aws:iam::123456789012:role/${args.name}`;
@@ -121,6 +146,8 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         switch (args.token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
+          case "aws:index/getRegion:getRegion":
+            return { region: "eu-west-1", name: "eu-west-1" };
           case "aws:index/getPartition:getPartition":
             return { partition: "aws" };
           case "aws:index/getCallerIdentity:getCallerIdentity":

@@ -2,6 +2,10 @@
  * The Kubernetes objects a program run registered, in the form `kubectl apply` takes: for
  * schema validation and for third-party linters.
  */
+import Ajv from "ajv";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
 import type { ProgramRun } from "./harness";
 
 /** The key by which Pulumi's wire form marks a secret value (`{[key]: signature, value}`). */
@@ -58,4 +62,44 @@ const crdModels: Record<string, string> = { "monitoring.coreos.com": "@kubernete
 export function modelModule(apiVersion: string, kind: string): string {
   const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
   return `${crdModels[group] ?? "kubernetes-models"}/${apiVersion}/${kind}`;
+}
+
+/**
+ * Validators of custom resources that no kubernetes-models package describes, built from the CRDs
+ * the pinned charts ship (read from the chart mirror, `FLOTILLA_CHART_MIRROR` or ../shared/charts):
+ * `group/version/Kind` → a function that returns the schema's complaints, none when valid.
+ */
+export function chartCrdValidators(refs: readonly { chart: string; version: string }[]): Map<string, (object: unknown) => string[]> {
+  const mirror = process.env.FLOTILLA_CHART_MIRROR ?? path.join(__dirname, "..", "..", "shared", "charts");
+  // The schemas' Kubernetes extensions (x-kubernetes-*) and formats (int32, date-time) are the API server's to check.
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  const validators = new Map<string, (object: unknown) => string[]>();
+  for (const ref of refs) {
+    const archive = path.join(mirror, `${ref.chart}-${ref.version}.tgz`);
+    const files = execFileSync("tar", ["-tzf", archive], { encoding: "utf8" })
+      .split("\n")
+      .filter((name) => /\/crds\/[^/]+\.yaml$/.test(name));
+    for (const file of files) {
+      // A chart's templates/crds file is plain YAML between an `if` and its `end`.
+      const text = execFileSync("tar", ["-xzOf", archive, file], { maxBuffer: 64 * 2 ** 20 })
+        .toString()
+        .replace(/^\{\{.*\}\}$/gm, "");
+      for (const document of parseAllDocuments(text)) {
+        const crd = document.toJS() as CustomResourceDefinition | null;
+        if (crd?.kind !== "CustomResourceDefinition") continue;
+        for (const version of crd.spec.versions) {
+          const validate = ajv.compile(version.schema.openAPIV3Schema);
+          validators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, (object) =>
+            validate(object) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`),
+          );
+        }
+      }
+    }
+  }
+  return validators;
+}
+
+interface CustomResourceDefinition {
+  kind: string;
+  spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: object } }[] };
 }

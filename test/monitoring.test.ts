@@ -80,20 +80,24 @@ describe.each(["dev", "prod"] as const)("monitoring in the %s stack", async (sta
 
   it("makes a ServiceMonitor, a PrometheusRule and a dashboard per service, after the chart", () => {
     const monitors = run.ofType(CUSTOM);
-    expect(monitors.map((m) => m.inputs.metadata.name)).toEqual(["users", "gateway"]);
-    expect(monitors[0]?.inputs.spec).toEqual({
+    expect(monitors.map((m) => m.inputs.metadata.name).sort()).toEqual(["gateway", "users"]);
+    expect(monitors.find((m) => m.inputs.metadata.name === "users")?.inputs.spec).toEqual({
       selector: { matchLabels: { "app.kubernetes.io/name": "users", "app.kubernetes.io/part-of": "flotilla" } },
       endpoints: [{ port: "ops", path: "/metrics", scheme: "http", interval: "30s" }],
     });
-    // One per service, beside the tracing collector's own (test/tracing.test.ts).
+    // One per service, beside the tracing collector's own (test/tracing.test.ts) and, in prod,
+    // users' database's (test/databases.test.ts).
+    const database = stack === "prod" ? ["users-db"] : [];
     expect(
       run
         .ofType(RULE)
-        .map((r) => r.inputs.metadata.namespace)
+        .map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`)
         .sort(),
-    ).toEqual(["flotilla", "flotilla", "tracing"]);
+    ).toEqual(["flotilla/gateway", "flotilla/users", ...database.map((name) => `flotilla/${name}`), "tracing/collector"]);
     const dashboards = run.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
-    expect(dashboards.map((d) => d.name).sort()).toEqual(["gateway-dashboard", "monitoring-flotilla-overview", "users-dashboard"]);
+    expect(dashboards.map((d) => d.name).sort()).toEqual(
+      ["gateway-dashboard", "monitoring-flotilla-overview", "users-dashboard", ...database.map((name) => `${name}-dashboard`)].sort(),
+    );
   });
 
   it("opens each service's operations port to the monitoring namespace only", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { charts } from "../components/charts/charts";
 import { runStack } from "./harness";
-import { type KubernetesObject, kubernetesObjects, modelModule } from "./manifests";
+import { chartCrdValidators, type KubernetesObject, kubernetesObjects, modelModule } from "./manifests";
 
 /** Validates with the Kubernetes OpenAPI schema, as compiled by kubernetes-models; throws on a violation. */
 async function validate(object: KubernetesObject): Promise<void> {
@@ -18,6 +19,10 @@ async function validate(object: KubernetesObject): Promise<void> {
  */
 const validatedInRenderPass = ["Elasticsearch", "Kibana"];
 
+/** CloudNativePG's and its Barman Cloud plugin's kinds, validated against the CRDs their pinned charts ship. */
+const crdValidators = chartCrdValidators([charts.cloudnativePg, charts.barmanCloud]);
+const byChartCrd = (o: KubernetesObject) => crdValidators.get(`${o.apiVersion}/${o.kind}`);
+
 describe.each(["dev", "prod"] as const)("%s stack's Kubernetes objects", async (stack) => {
   const objects = kubernetesObjects(await runStack(stack));
 
@@ -32,17 +37,37 @@ describe.each(["dev", "prod"] as const)("%s stack's Kubernetes objects", async (
     }
   });
 
-  const withModel = objects.filter((o) => !validatedInRenderPass.includes(o.kind));
+  const withCrd = objects.filter((o) => byChartCrd(o) !== undefined);
+  const withModel = objects.filter((o) => !validatedInRenderPass.includes(o.kind) && !withCrd.includes(o));
   it.each(withModel.map((o) => [`${o.kind} ${o.metadata.name}`, o] as const))("%s matches the OpenAPI schema", async (_name, object) => {
     await expect(validate(object)).resolves.toBeUndefined();
   });
 
+  it.each(withCrd.map((o) => [`${o.kind} ${o.metadata.name}`, o] as const))("%s matches its chart's CRD", (_name, object) => {
+    expect(byChartCrd(object)?.(object)).toEqual([]);
+  });
+
   it("leaves only ECK's custom resources to the render pass, which validates them against ECK's own CRDs", () => {
-    expect([...new Set(objects.filter((o) => !withModel.includes(o)).map((o) => o.kind))].sort()).toEqual([...validatedInRenderPass].sort());
+    expect([...new Set(objects.filter((o) => !withModel.includes(o) && !withCrd.includes(o)).map((o) => o.kind))].sort()).toEqual(
+      [...validatedInRenderPass].sort(),
+    );
+    if (stack === "prod") {
+      expect(withCrd.map((o) => o.kind).sort()).toEqual(["Cluster", "ObjectStore", "ScheduledBackup"]);
+    }
   });
 });
 
 describe("the schema validation itself", async () => {
+  it("fails a custom resource against its chart's CRD", () => {
+    const validate = crdValidators.get("postgresql.cnpg.io/v1/ScheduledBackup");
+    expect(validate?.({ apiVersion: "postgresql.cnpg.io/v1", kind: "ScheduledBackup", metadata: { name: "x" }, spec: { method: "tape" } })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/spec must have required property 'cluster'/),
+        expect.stringMatching(/\/spec\/method must be equal to one of/),
+      ]),
+    );
+  });
+
   const deployment = kubernetesObjects(await runStack("dev")).find((o) => o.kind === "Deployment") as KubernetesObject;
 
   it("fails on a field of the wrong type", async () => {

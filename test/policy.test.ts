@@ -185,12 +185,16 @@ describe("policy pack", () => {
     ],
     [
       "stateful-resources-protected-in-prod",
-      [{ type: "aws:kms/key:Key", props: {}, name: "secrets" }],
+      [
+        { type: "aws:kms/key:Key", props: {}, name: "secrets" },
+        { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", props: {}, name: "users-db" },
+      ],
       [
         { type: "aws:kms/key:Key", props: {}, name: "secrets", protect: true },
         { type: "aws:kms/key:Key", props: {}, name: "secrets", stack: "dev" },
+        { type: "aws:s3/bucket:Bucket", props: {}, name: "backups", protect: true },
       ],
-      /secrets \(aws:kms\/key:Key\) is not protected in prod/,
+      /secrets \(aws:kms\/key:Key\) is not protected in prod\n.*users-db \(kubernetes:postgresql\.cnpg\.io\/v1:Cluster\) is not protected/,
     ],
   ];
 

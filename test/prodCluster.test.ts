@@ -75,7 +75,7 @@ describe("the prod cluster", async () => {
     expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "aws-auth")).toEqual([]);
   });
 
-  it("protects the cluster, its KMS key and the image repositories from destroy", () => {
+  it("protects the cluster, its KMS key, the image repositories and the database with its backups from destroy", () => {
     const protectedOnes = run.resources.filter((r) => r.protect).map((r) => `${r.type} ${r.name}`);
     expect(protectedOnes.sort()).toEqual(
       [
@@ -84,6 +84,9 @@ describe("the prod cluster", async () => {
         "aws:ecr/repository:Repository prod-images-users",
         "aws:eks/cluster:Cluster prod",
         "aws:kms/key:Key prod-secrets",
+        "aws:kms/key:Key flotilla-prod-db-backups-key",
+        "aws:s3/bucket:Bucket flotilla-prod-db-backups",
+        "kubernetes:postgresql.cnpg.io/v1:Cluster users-db",
       ].sort(),
     );
   });
@@ -198,7 +201,10 @@ describe("a cluster stack and an app stack apart", () => {
   it("takes the app stack's cluster from the cluster stack's outputs, making no AWS cluster resource", async () => {
     const run = await runStack("prod", (config) => (config["flotilla:cluster"] = { type: "stackReference", stack: "acme/flotilla-cluster/prod" }));
     expect(run.one("pulumi:pulumi:StackReference", "prod-cluster").inputs.name).toBe("acme/flotilla-cluster/prod");
-    expect(run.resources.filter((r) => r.type.startsWith("aws:eks") || r.type.startsWith("aws:ec2"))).toEqual([]);
+    // Only the database's Pod Identity association names an EKS cluster: the cluster stack's.
+    expect(run.resources.filter((r) => r.type.startsWith("aws:eks") || r.type.startsWith("aws:ec2")).map((r) => [r.type, r.inputs.clusterName])).toEqual([
+      ["aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster"],
+    ]);
     const provider = run.one("pulumi:providers:kubernetes", "prod").inputs;
     expect(provider.kubeconfig).toBeDefined();
     // Still ECR: the referenced cluster is EKS, whose nodes pull with their role.

@@ -150,7 +150,9 @@ describe("prod stack", async () => {
       "AmazonEKS_CNI_Policy",
     ]);
     const trusted = run.ofType("aws:iam/role:Role").map((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service);
-    expect(trusted).toEqual(["eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com"]);
+    // The EBS CSI driver's, and users' database's for its backups.
+    expect(trusted).toEqual(["eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com", "pods.eks.amazonaws.com"]);
+    expect(run.ofType("aws:iam/rolePolicy:RolePolicy").map((p) => p.name)).toEqual(["users-db-backups"]);
   });
 
   it("keeps images in ECR: immutable tags, scanned, encrypted, expiring", () => {
@@ -179,9 +181,14 @@ describe("prod stack", async () => {
 
   it("autoscales every service and guards it with a disruption budget", () => {
     expect(run.ofType(DEPLOYMENT).map((d) => d.inputs.spec.replicas)).toEqual([undefined, undefined]);
-    expect(run.ofType(HPA).map((h) => [h.inputs.spec.minReplicas, h.inputs.spec.maxReplicas])).toEqual([
-      [3, 12],
-      [3, 20],
+    expect(
+      run
+        .ofType(HPA)
+        .map((h) => [h.inputs.metadata.name, h.inputs.spec.minReplicas, h.inputs.spec.maxReplicas])
+        .sort(),
+    ).toEqual([
+      ["gateway", 3, 20],
+      ["users", 3, 12],
     ]);
     expect(run.ofType(PDB).map((p) => p.inputs.spec.maxUnavailable)).toEqual([1, 1]);
   });

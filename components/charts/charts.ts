@@ -49,6 +49,16 @@ export const charts = {
     repository: "https://cloudnative-pg.github.io/charts",
     mirroredImages: (registry: string) => ({ image: { repository: `${registry}/cloudnative-pg/cloudnative-pg` } }),
   },
+  /**
+   * CloudNativePG's Barman Cloud plugin v0.13.0, which archives a cluster's WAL and base backups to
+   * an object store (and the sidecar it puts into each instance pod).
+   */
+  barmanCloud: {
+    chart: "plugin-barman-cloud",
+    version: "0.7.0",
+    repository: "https://cloudnative-pg.github.io/charts",
+    mirroredImages: (registry: string) => ({ image: { registry }, sidecarImage: { registry } }),
+  },
   /** The OpenTelemetry Collector 0.158 (its Kubernetes distribution), which receives the services' spans. */
   otelCollector: {
     chart: "opentelemetry-collector",

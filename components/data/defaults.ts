@@ -36,7 +36,39 @@ export const databaseDefaults = {
     limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "256Mi" },
   },
   /** What the database alerts page or open a ticket on (components/data/rules.ts). */
-  alerts: { connectionsPercent: 80, replicationLagSeconds: 60 },
+  alerts: { connectionsPercent: 80, replicationLagSeconds: 60, backupAgeHours: 26, walArchivingFailingMinutes: 10 },
+  /**
+   * Backups: continuous WAL archiving and a daily base backup to S3, through CloudNativePG's Barman
+   * Cloud plugin. On in prod, where the stack knows its EKS cluster; off elsewhere by default.
+   */
+  backups: {
+    enabled: (environment: string) => environment === "prod",
+    /** A base backup each day at 03:00 UTC (the plugin's six-field cron: seconds first). */
+    schedule: "0 0 3 * * *",
+    /** How far back a restore may go; Barman deletes older base backups and their WAL. */
+    retention: "30d",
+    /** Days S3 keeps an object's overwritten or deleted versions (the bucket is versioned). */
+    noncurrentVersionDays: 30,
+    /** The plugin's name, as a Cluster, a ScheduledBackup and its metrics name it. */
+    plugin: "barman-cloud.cloudnative-pg.io",
+    /** The plugin's Service, its port, and the Secrets holding its TLS certificates (the chart's names). */
+    pluginService: "barman-cloud",
+    pluginPort: 9090,
+    serverTlsSecret: "barman-cloud-server-tls",
+    clientTlsSecret: "barman-cloud-client-tls",
+    /** The plugin's own pod, beside the operator. */
+    pluginResources: {
+      requests: { cpu: "20m", memory: "64Mi", ephemeralStorage: "16Mi" },
+      limits: { cpu: "200m", memory: "128Mi", ephemeralStorage: "64Mi" },
+    },
+    /** The plugin's sidecar in each instance pod, which ships WAL and base backups. */
+    sidecarResources: {
+      requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" },
+      limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "1Gi" },
+    },
+    /** The EKS Pod Identity agent, on each node's link-local address, from which pods get credentials. */
+    podIdentityAgent: { cidr: "169.254.170.23/32", port: 80 },
+  },
   operator: {
     /** The chart's admission webhooks: on, as upstream ships them. */
     admissionWebhooks: true,

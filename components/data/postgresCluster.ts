@@ -44,6 +44,32 @@ export interface PostgresClusterArgs {
    * alerts (components/data/rules.ts) and a Grafana dashboard. @default not monitored
    */
   readonly monitoring?: PostgresMonitoringArgs;
+  /**
+   * Continuous WAL archiving and scheduled base backups to an object store, through CloudNativePG's
+   * Barman Cloud plugin (which must run in the operator's namespace). @default no backups
+   */
+  readonly backups?: PostgresBackupsArgs;
+  /** Protect the Cluster, and so its volumes, from `pulumi destroy`. @default false */
+  readonly protect?: boolean;
+}
+
+export interface PostgresBackupsArgs {
+  /** The store's root, `s3://<bucket>/<prefix>/`: the archive goes under `<serverName>/` there. */
+  readonly destinationPath: pulumi.Input<string>;
+  /** The archive's name under `destinationPath`. @default the Cluster's name */
+  readonly serverName?: string;
+  /** How long base backups and their WAL are kept (`<n>d`, `<n>w` or `<n>m`). @default "30d" */
+  readonly retention?: string;
+  /** When base backups are taken: a six-field cron, seconds first. @default "0 0 3 * * *" */
+  readonly schedule?: string;
+  /**
+   * The archive (its `serverName`) in the same store that a new Cluster is bootstrapped from
+   * instead of an empty database. Setting or changing it replaces the Cluster: a bootstrap runs
+   * only when a Cluster is created. @default none: a new, empty database
+   */
+  readonly restoreFrom?: string;
+  /** Resources of the plugin's sidecar in each instance pod. @default 50m/64Mi requested, 500m/256Mi limited */
+  readonly sidecarResources?: Resources;
 }
 
 export interface PostgresMonitoringArgs {
@@ -88,6 +114,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       throw new pulumi.ResourceError("a disruption budget with one instance would block every node drain: use two instances or none", this);
     }
     this.clusterName = `${args.service}-db`;
+    const backups = args.backups && backupSettings(args.backups, this.clusterName, this);
     this.host = `${this.clusterName}-rw`;
     this.appSecret = `${this.clusterName}-app`;
     const labels = standardLabels(this.clusterName, "database", args.partOf);
@@ -106,7 +133,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
           primaryUpdateStrategy: "unsupervised",
           smartShutdownTimeout: d.smartShutdownSeconds,
           enablePDB: disruptionBudget,
-          bootstrap: { initdb: { database: args.service, owner: args.service } },
+          bootstrap: backups?.restoreFrom
+            ? { recovery: { source: restoreSource, database: args.service, owner: args.service } }
+            : { initdb: { database: args.service, owner: args.service } },
           storage: { size: args.storageSize ?? d.storageSize, ...(args.storageClass ? { storageClass: args.storageClass } : {}) },
           postgresql: {
             parameters: { max_connections: String(args.maxConnections ?? d.maxConnections), max_wal_size: d.maxWalSize.replace("Mi", "MB") },
@@ -119,10 +148,29 @@ export class PostgresCluster extends pulumi.ComponentResource {
             ...(args.scheduling?.nodeSelector && Object.keys(args.scheduling.nodeSelector).length > 0 ? { nodeSelector: args.scheduling.nodeSelector } : {}),
             ...(args.scheduling?.tolerations && args.scheduling.tolerations.length > 0 ? { tolerations: args.scheduling.tolerations } : {}),
           },
+          ...(backups
+            ? {
+                plugins: [{ name: d.backups.plugin, isWALArchiver: true, parameters: { barmanObjectName: backups.store, serverName: backups.serverName } }],
+                ...(backups.restoreFrom
+                  ? {
+                      externalClusters: [
+                        {
+                          name: restoreSource,
+                          plugin: { name: d.backups.plugin, parameters: { barmanObjectName: backups.store, serverName: backups.restoreFrom } },
+                        },
+                      ],
+                    }
+                  : {}),
+              }
+            : {}),
         },
       },
-      child,
+      // A bootstrap runs only when the Cluster is made, so restoring means a new one.
+      { ...child, protect: args.protect ?? false, replaceOnChanges: ["spec.bootstrap"], deleteBeforeReplace: true },
     );
+    if (args.backups && backups) {
+      this.backUp(name, args.backups, backups, metadata);
+    }
 
     new k8s.networking.v1.NetworkPolicy(
       `${name}-instances`,
@@ -141,23 +189,70 @@ export class PostgresCluster extends pulumi.ComponentResource {
             dnsEgress,
             { to: [{ podSelector: { matchLabels: instanceSelector } }], ports: tcp(d.port, d.statusPort) },
             // The instance manager watches its Cluster through the API server, whose address a
-            // policy cannot name portably (an EKS endpoint, a kind node): its ports alone.
+            // policy cannot name portably (an EKS endpoint, a kind node): its ports alone. The
+            // backups' sidecar reaches S3 on 443 too.
             { ports: tcp(443, 6443) },
+            // The sidecar's AWS credentials come from the node's EKS Pod Identity agent.
+            ...(backups ? [{ to: [{ ipBlock: { cidr: d.backups.podIdentityAgent.cidr } }], ports: tcp(d.backups.podIdentityAgent.port) }] : []),
           ],
         },
       },
       child,
     );
     if (args.monitoring) {
-      this.monitor(name, args.monitoring, { namespace: args.namespace, instances, labels, instanceSelector });
+      this.monitor(name, args.monitoring, { namespace: args.namespace, instances, labels, instanceSelector, backups: backups !== undefined });
     }
     this.registerOutputs({ clusterName: this.clusterName, host: this.host, appSecret: this.appSecret });
+  }
+
+  /** The object store the plugin archives into, and the daily base backup. */
+  private backUp(name: string, args: PostgresBackupsArgs, backups: BackupSettings, metadata: (suffix?: string) => object): void {
+    const child = { parent: this };
+    new k8s.apiextensions.CustomResource(
+      `${name}-backups`,
+      {
+        apiVersion: "barmancloud.cnpg.io/v1",
+        kind: "ObjectStore",
+        metadata: metadata("backups"),
+        spec: {
+          configuration: {
+            destinationPath: args.destinationPath,
+            // The pod's own AWS identity (EKS Pod Identity): no key in any Secret.
+            s3Credentials: { inheritFromIAMRole: true },
+            wal: { compression: "gzip", encryption: "aws:kms", maxParallel: 2 },
+            data: { compression: "gzip", encryption: "aws:kms" },
+          },
+          retentionPolicy: backups.retention,
+          instanceSidecarConfiguration: { resources: resourceRequirements(args.sidecarResources ?? d.backups.sidecarResources) },
+        },
+      },
+      child,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-daily`,
+      {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "ScheduledBackup",
+        metadata: metadata("daily"),
+        spec: {
+          cluster: { name: this.clusterName },
+          schedule: args.schedule ?? d.backups.schedule,
+          method: "plugin",
+          pluginConfiguration: { name: d.backups.plugin },
+          // The first at once, so that a new cluster is restorable from its first hour.
+          immediate: true,
+          // Base backups go with the ScheduledBackup's objects, not the data they describe.
+          backupOwnerReference: "self",
+        },
+      },
+      child,
+    );
   }
 
   private monitor(
     name: string,
     monitoring: PostgresMonitoringArgs,
-    cluster: { namespace: pulumi.Input<string>; instances: number; labels: Record<string, string>; instanceSelector: Record<string, string> },
+    cluster: { namespace: pulumi.Input<string>; instances: number; labels: Record<string, string>; instanceSelector: Record<string, string>; backups: boolean },
   ): void {
     const opts = { parent: this, dependsOn: monitoring.ready ? [monitoring.ready] : [] };
     const metadata = { name: this.clusterName, namespace: cluster.namespace, labels: cluster.labels };
@@ -191,6 +286,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           cluster: this.clusterName,
           namespace: ns,
           instances: cluster.instances,
+          backups: cluster.backups,
           runbookBaseUrl: monitoring.runbookBaseUrl ?? monitoringDefaults.runbookBaseUrl,
         }),
       ),
@@ -204,6 +300,33 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this },
     );
   }
+}
+
+/** The name `externalClusters` gives the archive a restored Cluster bootstraps from. */
+const restoreSource = "origin";
+
+interface BackupSettings {
+  /** The ObjectStore's name. */
+  readonly store: string;
+  readonly serverName: string;
+  readonly retention: string;
+  readonly restoreFrom?: string;
+}
+
+/** The backups' settings, their defaults applied, or a ResourceError naming what is wrong. */
+function backupSettings(args: PostgresBackupsArgs, clusterName: string, resource: pulumi.Resource): BackupSettings {
+  const serverName = args.serverName ?? clusterName;
+  const retention = args.retention ?? d.backups.retention;
+  if (!/^[1-9][0-9]*[dwm]$/.test(retention)) {
+    throw new pulumi.ResourceError(`backups.retention ${retention}: a number of days, weeks or months, such as 30d, 4w or 3m`, resource);
+  }
+  if (args.restoreFrom !== undefined && args.restoreFrom === serverName) {
+    throw new pulumi.ResourceError(
+      `backups.restoreFrom ${args.restoreFrom}: the restored cluster would archive over the backup it restores from; give it another serverName`,
+      resource,
+    );
+  }
+  return { store: `${clusterName}-backups`, serverName, retention, ...(args.restoreFrom !== undefined ? { restoreFrom: args.restoreFrom } : {}) };
 }
 
 /** PostgreSQL's image at a major version, as CloudNativePG publishes it, from a mirror when one is given. */

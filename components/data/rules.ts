@@ -16,7 +16,12 @@ export interface DatabaseRulesArgs {
   readonly instances: number;
   /** Where the runbooks are read (docs/runbooks.md). */
   readonly runbookBaseUrl: string;
+  /** Whether the cluster archives its WAL and takes base backups: their alerts then apply. */
+  readonly backups?: boolean;
 }
+
+/** The Barman Cloud plugin's metrics, which the instance manager exports under the plugin's name. */
+const backupMetric = (name: string) => `${databaseDefaults.backups.plugin.replace(/[.-]/g, "_")}_${name}`;
 
 const alertThresholds = databaseDefaults.alerts;
 
@@ -60,6 +65,27 @@ export function databaseRules(args: DatabaseRulesArgs): RuleGroup[] {
         severity: "page",
         summary: `${args.cluster} replica {{ $labels.pod }} lags more than ${alertThresholds.replicationLagSeconds} s`,
         description: "The replica applies the primary's WAL {{ $value | humanizeDuration }} late: a failover to it now would lose that much.",
+      }),
+    );
+  }
+  if (args.backups) {
+    alerts.push(
+      // The primary's archiver (pg_stat_archiver) last failed after it last succeeded: WAL piles up
+      // on the volume, and a restore cannot reach past the last archived segment.
+      alert("FlotillaDatabaseWalArchivingFailing", {
+        expr: `max ${by} (cnpg_pg_stat_archiver_last_failed_time{${selector}}) > max ${by} (cnpg_pg_stat_archiver_last_archived_time{${selector}})`,
+        for: `${alertThresholds.walArchivingFailingMinutes}m`,
+        severity: "page",
+        summary: `${args.cluster}: WAL archiving to the backup bucket is failing`,
+        description: "{{ $labels.pod }} has not archived its WAL since its last failure: a restore would lose what was written since.",
+      }),
+      // Each instance reports the cluster's newest base backup; 0 or absent until the first.
+      alert("FlotillaDatabaseBackupTooOld", {
+        expr: `(time() - (max by (namespace, cluster) (${backupMetric("last_available_backup_timestamp")}{${selector}}) or on () vector(0))) > ${alertThresholds.backupAgeHours * 3600}`,
+        for: "30m",
+        severity: "ticket",
+        summary: `${args.cluster}: no base backup in the last ${alertThresholds.backupAgeHours} hours`,
+        description: `The newest base backup of ${args.cluster} is {{ $value | humanizeDuration }} old: a restore must replay that much WAL, or cannot be made.`,
       }),
     );
   }

@@ -7,18 +7,21 @@
  * never as plain config, and only it may reach the database.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
 import { chartPostRenderer } from "../../components/charts/postRender";
 import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
+import { BackupAccess, BackupBucket } from "../../components/data/backupBucket";
 import { databaseDefaults as d } from "../../components/data/defaults";
+import { PluginCertificates } from "../../components/data/pluginCertificates";
 import { PostgresCluster } from "../../components/data/postgresCluster";
 import { AppNamespace } from "../../components/namespace/appNamespace";
 import { podRequests } from "../../components/podDemand";
 import { bytesProblem, quantityValue } from "../../components/quantities";
 import { bytes, cidr, operatorSchedulingSchema, port, resourcesSchema, schedulingSchema } from "../../config/parts";
-import { defineFeature, type StackView } from "../feature";
+import { defineFeature, type FeatureContext, type StackView } from "../feature";
 
 const secretName = z
   .string()
@@ -26,6 +29,9 @@ const secretName = z
   .describe(
     "external: an existing Secret in the services' namespace whose `uri` key holds a postgres:// URL; else the URL is the service's secretEnv.DATABASE_URL.",
   );
+
+/** An archive's name in the backup bucket: a DNS label, as Barman's server names are. */
+const archiveName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 63");
 
 const databaseSchema = z
   .strictObject({
@@ -57,6 +63,16 @@ const databaseSchema = z
       .max(1000)
       .default(d.poolSize)
       .describe("Connections each replica of the service holds at most; all replicas' must fit in max_connections."),
+    serverName: archiveName
+      .optional()
+      .describe(
+        "managed, with backups: the name the cluster's archive takes in the backup bucket; `<service>-db` when unset. A restored cluster needs a new one.",
+      ),
+    restoreFrom: archiveName
+      .optional()
+      .describe(
+        "managed, with backups: bootstrap the database from this archive of the backup bucket (an earlier cluster's serverName) instead of an empty one. Setting it replaces the cluster.",
+      ),
     secretName: secretName.optional(),
     cidr: cidr.optional().describe("external: the addresses the database listens on, which only this service may reach."),
     port: port.default(d.port).describe("external: the database's port."),
@@ -74,15 +90,40 @@ const databasesSchema = z
       .describe(
         "CloudNativePG's admission webhooks, which default and validate Clusters as they are written; off where the API server cannot reach the operator's pod. The operator then defaults and validates each Cluster itself before reconciling it, and reports a refusal in its status.",
       ),
+    backups: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe(
+            "Continuous WAL archiving and a daily base backup of every managed database to an S3 bucket the stack makes, through CloudNativePG's Barman Cloud plugin; on in prod, off elsewhere when unset. Needs an EKS cluster the stack knows (cluster.type eks or stackReference).",
+          ),
+        schedule: z
+          .string()
+          .regex(/^\S+( \S+){5}$/, "a six-field cron expression, seconds first: 0 0 3 * * *")
+          .default(d.backups.schedule)
+          .describe("When base backups are taken (UTC), a six-field cron expression, seconds first."),
+        retention: z
+          .string()
+          .regex(/^[1-9][0-9]*[dwm]$/, "a number of days, weeks or months: 30d, 4w, 3m")
+          .default(d.backups.retention)
+          .describe("How far back a restore may go: older base backups and their WAL are deleted."),
+      })
+      .prefault({})
+      .describe("Backups of the managed databases."),
   })
   .prefault({})
   .describe("Settings shared by the services' databases (`services.<name>.database`).");
+type DatabasesSlice = z.output<typeof databasesSchema>;
 
 /** The services that declare a database, with it. */
 const databasesOf = (stack: StackView) =>
   Object.entries(stack.services).flatMap(([name, service]) => (service.database ? [{ name, service, database: service.database as Database }] : []));
 const managed = (stack: StackView) => databasesOf(stack).filter((s) => s.database.type === "managed");
 const instancesOf = (database: Database, environment: string) => database.instances ?? d.instances(environment);
+const backupsOn = (slice: DatabasesSlice, environment: string) => slice.backups.enabled ?? d.backups.enabled(environment);
+/** The clusters whose EKS cluster the stack knows, which Pod Identity needs. */
+const eksKnown = (stack: StackView) => stack.cluster.type === "eks" || stack.cluster.type === "stackReference";
 /** The most replicas a service runs: its autoscaler's maximum, or its fixed count. */
 const maxReplicas = (service: Readonly<Record<string, unknown>>) =>
   (service.autoscaling as { max: number } | undefined)?.max ?? (service.replicas as number | undefined) ?? 1;
@@ -97,7 +138,15 @@ export const databasesFeature = defineFeature({
   // CloudNativePG's chart keeps its CRDs on uninstall (helm.sh/resource-policy: keep).
   teardown: { keptCrds: [{ groupSuffix: "postgresql.cnpg.io", kinds: ["clusters.postgresql.cnpg.io"] }] },
   enabled: (_slice, stack) => databasesOf(stack).length > 0,
-  check(_slice, stack, report) {
+  check(slice, stack, report) {
+    const backups = backupsOn(slice, stack.environment);
+    if (backups && managed(stack).length > 0 && !eksKnown(stack)) {
+      report(
+        ["backups", "enabled"],
+        slice.backups.enabled ?? `${backups} (the default in ${stack.environment})`,
+        `backups need a bucket, which the stack makes only beside an EKS cluster it knows (cluster.type eks or stackReference, not ${stack.cluster.type}); set databases.backups.enabled false to run without them`,
+      );
+    }
     for (const { name, service, database } of databasesOf(stack)) {
       const at = (...path: string[]) => ["services", name, "database", ...path];
       const urlAsSecret = d.variables.url in ((service.secretEnv ?? {}) as Record<string, unknown>);
@@ -120,7 +169,25 @@ export const databasesFeature = defineFeature({
         if (database.cidr === undefined) {
           report(at("cidr"), undefined, "is required with type external: the addresses the service may reach the database at");
         }
+        for (const key of ["serverName", "restoreFrom"] as const) {
+          if (database[key] !== undefined) {
+            report(at(key), database[key], "applies only with type managed: an external database's backups are its owner's");
+          }
+        }
         continue;
+      }
+      for (const key of ["serverName", "restoreFrom"] as const) {
+        if (database.type === "managed" && database[key] !== undefined && !backups) {
+          report(at(key), database[key], "applies only with databases.backups on: it names an archive in the backup bucket");
+        }
+      }
+      const serverName = database.serverName ?? `${name}-db`;
+      if (database.restoreFrom !== undefined && database.restoreFrom === serverName) {
+        report(
+          at("restoreFrom"),
+          database.restoreFrom,
+          `is the archive this cluster writes to (serverName ${serverName}): a restored cluster would archive over its own source; set services.${name}.database.serverName to a new name`,
+        );
       }
       for (const key of ["secretName", "cidr"] as const) {
         if (database[key] !== undefined) {
@@ -157,14 +224,21 @@ export const databasesFeature = defineFeature({
       }
     }
   },
-  pods: (_slice, stack) => [
-    { pod: "the CloudNativePG operator", key: ["scheduling"], requests: podRequests(d.operator.resources.requests), fixed: true },
-    ...managed(stack).map(({ name, database }) => ({
-      pod: `PostgreSQL of ${name}`,
-      key: ["services", name, "database", "resources", "requests"],
-      requests: podRequests(database.resources.requests),
-    })),
-  ],
+  pods: (slice, stack) => {
+    const backups = backupsOn(slice, stack.environment);
+    return [
+      { pod: "the CloudNativePG operator", key: ["scheduling"], requests: podRequests(d.operator.resources.requests), fixed: true },
+      ...(backups
+        ? [{ pod: "the Barman Cloud plugin", key: ["backups", "enabled"], requests: podRequests(d.backups.pluginResources.requests), fixed: true as const }]
+        : []),
+      ...managed(stack).map(({ name, database }) => ({
+        pod: `PostgreSQL of ${name}`,
+        key: ["services", name, "database", "resources", "requests"],
+        // With backups, the plugin's sidecar runs beside PostgreSQL in each instance pod.
+        requests: podRequests(database.resources.requests, ...(backups ? [d.backups.sidecarResources.requests] : [])),
+      })),
+    ];
+  },
   servicePaths: () => ({}),
   forService(_slice, { name, config, namespace }) {
     const database = config.database as Database | undefined;
@@ -182,36 +256,50 @@ export const databasesFeature = defineFeature({
   },
   deploy(slice, context) {
     const stack = context.stack;
-    const operator =
-      managed(stack).length > 0
-        ? new k8s.helm.v4.Chart(
-            "cloudnative-pg",
-            {
-              ...chartSource(charts.cloudnativePg, context.chartSource),
-              postRenderer: chartPostRenderer(),
-              name: "cnpg",
-              namespace: new AppNamespace(
-                "databases-operator-namespace",
-                { namespaceName: d.operatorNamespace, podSecurity: "restricted", defaultDeny: false, labels: standardLabels(d.operatorNamespace, "databases") },
-                context.opts,
-              ).name,
-              values: chartValues(charts.cloudnativePg, context.chartSource, {
-                crds: { create: true },
-                webhook: { mutating: { create: slice.admissionWebhooks }, validating: { create: slice.admissionWebhooks } },
-                resources: resourceRequirements(d.operator.resources),
-                ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
-              }),
-            },
-            context.opts,
-          )
-        : undefined;
+    if (managed(stack).length === 0) {
+      return { outputs: {} };
+    }
+    const operatorNamespace = new AppNamespace(
+      "databases-operator-namespace",
+      { namespaceName: d.operatorNamespace, podSecurity: "restricted", defaultDeny: false, labels: standardLabels(d.operatorNamespace, "databases") },
+      context.opts,
+    ).name;
+    const operator = new k8s.helm.v4.Chart(
+      "cloudnative-pg",
+      {
+        ...chartSource(charts.cloudnativePg, context.chartSource),
+        postRenderer: chartPostRenderer(),
+        name: "cnpg",
+        namespace: operatorNamespace,
+        values: chartValues(charts.cloudnativePg, context.chartSource, {
+          crds: { create: true },
+          webhook: { mutating: { create: slice.admissionWebhooks }, validating: { create: slice.admissionWebhooks } },
+          resources: resourceRequirements(d.operator.resources),
+          ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
+        }),
+      },
+      context.opts,
+    );
+    const backups = backupsOn(slice, context.environment) ? deployBackups(slice, context, operatorNamespace, operator) : undefined;
     const monitoring = context.monitoring();
     return {
-      outputs: {},
+      outputs: backups ? { backupBucket: backups.bucket.bucketName } : {},
       addToService(service) {
         const database = service.config.database as Database | undefined;
-        if (database?.type !== "managed" || operator === undefined) {
+        if (database?.type !== "managed") {
           return;
+        }
+        const clusterName = `${service.name}-db`;
+        if (backups) {
+          new BackupAccess(`${clusterName}-backups`, {
+            bucketArn: backups.bucket.bucketArn,
+            keyArn: backups.bucket.keyArn,
+            prefix: clusterName,
+            eksClusterName: backups.eksClusterName,
+            namespace: service.namespace,
+            // CloudNativePG runs a Cluster's pods as a ServiceAccount of the Cluster's name.
+            serviceAccount: clusterName,
+          });
         }
         new PostgresCluster(
           `${service.name}-db`,
@@ -231,11 +319,58 @@ export const databasesFeature = defineFeature({
             scrapedFrom: context.scrapers,
             ...(monitoring ? { monitoring } : {}),
             ...(context.chartSource.imageRegistry ? { imageRegistry: context.chartSource.imageRegistry } : {}),
+            ...(backups
+              ? {
+                  backups: {
+                    destinationPath: pulumi.interpolate`s3://${backups.bucket.bucketName}/${clusterName}/`,
+                    serverName: database.serverName,
+                    retention: slice.backups.retention,
+                    schedule: slice.backups.schedule,
+                    restoreFrom: database.restoreFrom,
+                  },
+                }
+              : {}),
+            protect: context.protect,
           },
-          // The Cluster needs the chart's CRDs, and its webhooks served by the running operator.
-          { ...context.opts, dependsOn: [operator] },
+          // The Cluster needs the chart's CRDs, and its webhooks served by the running operator;
+          // with backups, the plugin it archives through.
+          { ...context.opts, dependsOn: [operator, ...(backups ? [backups.plugin] : [])] },
         );
       },
     };
   },
 });
+
+/**
+ * What backups need once for every database: the bucket, the plugin (in the operator's namespace,
+ * where the operator looks for it) and the certificates they trust each other by.
+ */
+function deployBackups(slice: DatabasesSlice, context: FeatureContext, namespace: pulumi.Input<string>, operator: pulumi.Resource) {
+  const { eksClusterName } = context;
+  if (eksClusterName === undefined) {
+    // The contract refuses this first (check above); a caller of deploy() alone meets it here.
+    throw new Error("databases.backups: backups need the EKS cluster's name, for Pod Identity");
+  }
+  const labels = standardLabels(d.backups.pluginService, "databases");
+  const certificates = new PluginCertificates("barman-cloud-certificates", { namespace, labels }, context.opts);
+  const plugin = new k8s.helm.v4.Chart(
+    "barman-cloud",
+    {
+      ...chartSource(charts.barmanCloud, context.chartSource),
+      // The chart asks cert-manager for the certificates; the stack makes them (PluginCertificates).
+      postRenderer: chartPostRenderer({ drop: ["cert-manager.io/Issuer"] }),
+      name: "barman-cloud",
+      namespace,
+      values: chartValues(charts.barmanCloud, context.chartSource, {
+        certificate: { createClientCertificate: false, createServerCertificate: false },
+        resources: resourceRequirements(d.backups.pluginResources),
+        // A new certificate restarts the plugin, which reads its certificates at start.
+        podAnnotations: { "flotilla.dev/certificates": certificates.rotation },
+        ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
+      }),
+    },
+    { ...context.opts, dependsOn: [operator, certificates] },
+  );
+  const bucket = new BackupBucket(`flotilla-${pulumi.getStack()}-db-backups`, { protect: context.protect });
+  return { bucket, plugin, eksClusterName };
+}
