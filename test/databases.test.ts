@@ -245,6 +245,8 @@ describe("backups", () => {
     expect(plugin?.postRenderer.args.slice(-2)).toEqual(["--drop", "cert-manager.io/Issuer"]);
     const rules = run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "users-db-rules").inputs.spec.groups.flatMap((g: any) => g.rules);
     expect(rules.map((r: any) => r.alert)).toEqual(expect.arrayContaining(["FlotillaDatabaseWalArchivingFailing", "FlotillaDatabaseBackupTooOld"]));
+    const dashboard = JSON.parse(Object.values(run.one("kubernetes:core/v1:ConfigMap", "users-db-dashboard").inputs.data)[0] as string);
+    expect(JSON.stringify(dashboard)).toContain("barman_cloud_cloudnative_pg_io_last_available_backup_timestamp");
   });
 
   it("trust the plugin by certificates of the stack's, their keys Pulumi secrets", async () => {

@@ -295,7 +295,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     dashboardConfigMap(
       `${name}-dashboard`,
       cluster.namespace,
-      namespace.apply((ns) => databaseDashboard({ cluster: this.clusterName, namespace: ns })),
+      namespace.apply((ns) => databaseDashboard({ cluster: this.clusterName, namespace: ns, backups: cluster.backups })),
       cluster.labels,
       { parent: this },
     );

@@ -92,8 +92,8 @@ export function databaseRules(args: DatabaseRulesArgs): RuleGroup[] {
   return [{ name: `flotilla-${args.cluster}-database`, rules: alerts }];
 }
 
-/** The cluster's dashboard: instances up, connections against the limit, transactions, size, lag. */
-export function databaseDashboard(args: Pick<DatabaseRulesArgs, "cluster" | "namespace">): Dashboard {
+/** The cluster's dashboard: instances up, connections against the limit, transactions, size, lag; with backups, their age. */
+export function databaseDashboard(args: Pick<DatabaseRulesArgs, "cluster" | "namespace" | "backups">): Dashboard {
   const selector = `namespace="${args.namespace}",cluster="${args.cluster}"`;
   const panel = (title: string, unit: string, expr: string, legendFormat = "{{pod}}"): Panel => ({
     title,
@@ -115,6 +115,12 @@ export function databaseDashboard(args: Pick<DatabaseRulesArgs, "cluster" | "nam
       panel("Commits per second", "ops", `sum by (pod) (rate(cnpg_pg_stat_database_xact_commit{${selector}}[5m]))`),
       panel("Database size", "bytes", `max by (datname) (cnpg_pg_database_size_bytes{${selector}})`, "{{datname}}"),
       panel("Replication lag", "s", `max by (pod) (cnpg_pg_replication_lag{${selector}})`),
+      ...(args.backups
+        ? [
+            panel("Newest base backup, age", "s", `time() - max (${backupMetric("last_available_backup_timestamp")}{${selector}})`, "newest"),
+            panel("Last WAL segment archived, age", "s", `max by (pod) (cnpg_pg_stat_archiver_seconds_since_last_archival{${selector}})`),
+          ]
+        : []),
     ],
   };
 }

@@ -6,7 +6,9 @@
 # PostgreSQL instance run on the real node too: the instance from Debian's PostgreSQL packaged as
 # upstream's image (scripts/lib/postgres.sh), on a local volume of the node, bound through a
 # storage class of the e2e's own, as kind's local-path would bind one. Suite "databases" checks
-# what the operator made and the data kept through restarts, after up and after destroy.
+# what the operator made and the data kept through restarts, after up and after destroy; a real
+# Prometheus on 127.0.0.1 scrapes the instance's metrics port with the database's rules loaded,
+# the target and the rules written by the suite once it knows the pod (start_database_prometheus).
 databases() {
   local storage_class=flotilla-e2e-local volume=$node/volumes/users-db
   push_postgres_image "$registry"
@@ -46,6 +48,8 @@ YAML
   pulumi config set --stack data --path services.users.database.postgresVersion "$postgres_image_major"
   pulumi config set --stack data --path services.users.database.storageClass "$storage_class"
 
+  start_database_prometheus
+
   local up second_up
   up=$(cli up data)
   log "databases: up $up"
@@ -54,10 +58,32 @@ YAML
   # The suite waits for the operator's reconciliation; the second up comes after it, so that what
   # the operator wrote into the Cluster (its defaults) is seen not to be a change.
   suite databases FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_NODE="$node_name" \
-    FLOTILLA_E2E_PROBE_IMAGE="$probe_image" FLOTILLA_E2E_DATABASE_VOLUME="$volume"
+    FLOTILLA_E2E_PROBE_IMAGE="$probe_image" FLOTILLA_E2E_DATABASE_VOLUME="$volume" \
+    PROMETHEUS_URL="http://127.0.0.1:$database_prometheus_port" FLOTILLA_E2E_PROMETHEUS_DIR="$work/database-prometheus"
   save_operator_logs
   second_up=$(cli up data)
   log "databases: second up $second_up"
   cli destroy data >/dev/null
   suite databases FLOTILLA_E2E_PHASE=destroyed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_DATA_SECOND_UP="$second_up"
+}
+
+# start_database_prometheus: Debian's Prometheus, scraping the targets listed in a file the suite
+# writes (none at first) and evaluating the rule files it writes there, reloaded on request.
+# Stopped with the part (part_pids).
+start_database_prometheus() {
+  local dir=$work/database-prometheus
+  mkdir -p "$dir"
+  echo '[]' >"$dir/db-targets.json"
+  database_prometheus_port=$(free_port)
+  cat >"$dir/prometheus.yml" <<YAML
+global: { scrape_interval: 2s, evaluation_interval: 2s }
+rule_files: [db-rules*.yaml]
+scrape_configs:
+  - job_name: database
+    file_sd_configs: [{ files: [db-targets.json], refresh_interval: 2s }]
+YAML
+  promtool check config "$dir/prometheus.yml" >/dev/null
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" --web.enable-lifecycle \
+    --web.listen-address="127.0.0.1:$database_prometheus_port" >"$dir/prometheus.log" 2>&1 &
+  part_pids+=($!)
 }

@@ -8,14 +8,18 @@
  * FLOTILLA_E2E_PHASE says whether the stack is up or destroyed.
  */
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { databaseDefaults } from "../../components/data/defaults";
 import { postgresImage } from "../../components/data/postgresCluster";
+import { databaseDashboard, databaseRules } from "../../components/data/rules";
+import { dashboardQueries } from "../../components/monitoring/dashboards";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { eventually, requiredEnv } from "./env";
 import { dryRun, get, items, kubectl, ready, serviceUrl } from "./kube";
 import { expectOperatorOnRealNode } from "./operators";
 import { probeFromNamespace, probeFromPod } from "./probes";
+import { everySelectorFindsSeries, prometheusClient } from "./promql";
 import { deployedConfig } from "./stackFile";
 
 const phase = requiredEnv("FLOTILLA_E2E_PHASE");
@@ -26,9 +30,15 @@ const instanceSelector = `${selector},cnpg.io/podRole=instance`;
 const config = deployedConfig();
 const database = (config.services.users as { database?: unknown } | undefined)?.database as {
   postgresVersion: string;
+  maxConnections: number;
+  poolSize: number;
   storageSize: string;
   resources: { requests: { cpu: string; memory: string } };
 };
+const instances = (database as { instances?: number } | undefined)?.instances ?? databaseDefaults.instances(config.environment);
+/** The e2e's Prometheus on 127.0.0.1, which scrapes what this suite names in its targets file. */
+const prometheusUrl = () => requiredEnv("PROMETHEUS_URL");
+const promql = () => prometheusClient(prometheusUrl());
 const decode = (secret: any, key: string) => Buffer.from(secret.data[key] ?? "", "base64").toString("utf8");
 const isSubset = (labels: Record<string, string>, of: Record<string, string>) => Object.entries(labels).every(([k, v]) => of[k] === v);
 const gatewayUrl = () => serviceUrl(namespace, "gateway", config.services.gateway?.port);
@@ -116,6 +126,47 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     expect(get("pv", claims[0].spec.volumeName)?.spec.local.path).toBe(volume);
     expect(fs.readFileSync(path.join(volume, "pgdata", "PG_VERSION"), "utf8").trim()).toBe(database.postgresVersion);
   }, 300_000);
+
+  it("exports on the instance's metrics port every series the database's alerts and dashboard read, scraped by a real Prometheus", async () => {
+    const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
+    // The PodMonitor scrapes the port named "metrics" of the instances, and labels each series
+    // with the pod's cluster (components/data/postgresCluster.ts): here, the same target by hand.
+    const port = pod.spec.containers[0].ports.find((p: { name: string }) => p.name === "metrics")?.containerPort;
+    expect(port).toBe(databaseDefaults.metricsPort);
+    const dir = requiredEnv("FLOTILLA_E2E_PROMETHEUS_DIR");
+    const target = { namespace, pod: pod.metadata.name, cluster: pod.metadata.labels["cnpg.io/cluster"] };
+    const rules = databaseRules({ cluster, namespace, instances, runbookBaseUrl: "docs/runbooks.md" });
+    fs.writeFileSync(path.join(dir, "db-rules.yaml"), stringify({ groups: rules }));
+    fs.writeFileSync(path.join(dir, "db-targets.json"), JSON.stringify([{ targets: [`${pod.status.podIP}:${port}`], labels: target }]));
+    const reload = await fetch(new URL("/-/reload", prometheusUrl()), { method: "POST" });
+    expect(reload.status).toBe(200);
+    await eventually("Prometheus to scrape the instance, up and its collector up", 60, async () => {
+      const up = await promql().instant(`up{cluster="${cluster}"} == 1 and on (pod) cnpg_collector_up{cluster="${cluster}"} == 1`);
+      return up.length === 1 ? up : undefined;
+    });
+    const expressions = [...rules.flatMap((g) => g.rules.map((r) => r.expr)), ...dashboardQueries(databaseDashboard({ cluster, namespace }))];
+    for (const expr of expressions) {
+      await everySelectorFindsSeries(promql().instant, expr);
+    }
+    // A healthy cluster: no alert's condition holds, and every rule evaluates.
+    const evaluated = await eventually("the database's rules evaluated", 30, async () => {
+      const data = await promql().api<{ groups: { rules: { health: string; name: string }[] }[] }>("rules");
+      const loaded = data.groups.flatMap((g) => g.rules);
+      return loaded.length === rules.flatMap((g) => g.rules).length && loaded.every((r) => r.health === "ok") ? loaded : undefined;
+    });
+    expect(evaluated.map((r) => r.name)).toEqual(rules.flatMap((g) => g.rules.map((r) => ("alert" in r ? r.alert : r.record))));
+    for (const rule of rules.flatMap((g) => g.rules)) {
+      expect(await promql().instant(rule.expr), rule.expr).toEqual([]);
+    }
+    // The figures themselves: the declared max_connections reached the instance, and users'
+    // replicas hold no more connections than their pools allow.
+    const [maxConnections] = await promql().instant(`cnpg_pg_settings_setting{cluster="${cluster}",name="max_connections"}`);
+    expect(Number(maxConnections?.value[1])).toBe(database.maxConnections);
+    const replicas = items("pods", "-n", namespace, "-l", "app.kubernetes.io/name=users").length;
+    const held = await promql().instant(`sum(cnpg_backends_total{cluster="${cluster}",usename="users"})`);
+    expect(Number(held[0]?.value[1])).toBeGreaterThan(0);
+    expect(Number(held[0]?.value[1])).toBeLessThanOrEqual(replicas * database.poolSize);
+  }, 120_000);
 
   it("labels the instances as the NetworkPolicies select them, and kube-router lets users alone reach them", async () => {
     const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
