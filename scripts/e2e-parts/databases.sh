@@ -3,39 +3,44 @@
 # without monitoring, logging and tracing. The CloudNativePG operator is the chart's pod on the
 # real node (the e2e's operatorScheduling, from the dev stack's file), under the chart's RBAC,
 # serving the chart's admission webhooks, which the API server calls. The services and the
-# PostgreSQL instance run on the real node too: the instance from Debian's PostgreSQL packaged as
-# upstream's image (scripts/lib/postgres.sh), on a local volume of the node, bound through a
+# PostgreSQL instances (a primary and a replica) run on the real node too: Debian's PostgreSQL
+# packaged as upstream's image (scripts/lib/postgres.sh), each on a local volume of the node, bound through a
 # storage class of the e2e's own, as kind's local-path would bind one. Suite "databases" checks
 # what the operator made and the data kept through restarts, after up and after destroy; a real
 # Prometheus on 127.0.0.1 scrapes the instance's metrics port with the database's rules loaded,
 # the target and the rules written by the suite once it knows the pod (start_database_prometheus).
 databases() {
-  local storage_class=flotilla-e2e-local volume=$node/volumes/users-db
+  local storage_class=flotilla-e2e-local instances=2 volumes=() i
   push_postgres_image "$registry"
-  # The volume the Cluster's one instance claims, on the real node, owned by PostgreSQL's uid.
-  mkdir -p "$volume"
-  chown 26:26 "$volume"
-  chmod 0700 "$volume"
   kubectl apply -f - >/dev/null <<YAML
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata: { name: $storage_class }
 provisioner: kubernetes.io/no-provisioner
 volumeBindingMode: WaitForFirstConsumer
----
+YAML
+  # A volume for each of the Cluster's instances (a primary and a streaming replica), on the real
+  # node, owned by PostgreSQL's uid.
+  for ((i = 1; i <= instances; i++)); do
+    volumes+=("$node/volumes/users-db-$i")
+    mkdir -p "${volumes[-1]}"
+    chown 26:26 "${volumes[-1]}"
+    chmod 0700 "${volumes[-1]}"
+    kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: PersistentVolume
-metadata: { name: users-db-1 }
+metadata: { name: users-db-$i }
 spec:
   capacity: { storage: 2Gi }
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
   storageClassName: $storage_class
-  local: { path: $volume }
+  local: { path: ${volumes[-1]} }
   nodeAffinity:
     required:
       nodeSelectorTerms: [{ matchExpressions: [{ key: kubernetes.io/hostname, operator: In, values: [$node_name] }] }]
 YAML
+  done
 
   pulumi stack init data >/dev/null
   cp "$project/Pulumi.dev.yaml" "$project/Pulumi.data.yaml"
@@ -47,6 +52,7 @@ YAML
   # The image is Debian's PostgreSQL: the Cluster asks for its major version.
   pulumi config set --stack data --path services.users.database.postgresVersion "$postgres_image_major"
   pulumi config set --stack data --path services.users.database.storageClass "$storage_class"
+  pulumi config set --stack data --path services.users.database.instances "$instances" --type int
 
   start_database_prometheus
 
@@ -58,7 +64,7 @@ YAML
   # The suite waits for the operator's reconciliation; the second up comes after it, so that what
   # the operator wrote into the Cluster (its defaults) is seen not to be a change.
   suite databases FLOTILLA_E2E_PHASE=deployed FLOTILLA_E2E_STACK_FILE="$project/Pulumi.data.yaml" FLOTILLA_E2E_NODE="$node_name" \
-    FLOTILLA_E2E_PROBE_IMAGE="$probe_image" FLOTILLA_E2E_DATABASE_VOLUME="$volume" \
+    FLOTILLA_E2E_PROBE_IMAGE="$probe_image" FLOTILLA_E2E_DATABASE_VOLUMES="${volumes[*]}" \
     PROMETHEUS_URL="http://127.0.0.1:$database_prometheus_port" FLOTILLA_E2E_PROMETHEUS_DIR="$work/database-prometheus"
   save_operator_logs
   second_up=$(cli up data)

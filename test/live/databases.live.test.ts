@@ -106,43 +106,51 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     expect(get("service", "-n", namespace, decode(secret, "host"))).toBeDefined();
   });
 
-  it("runs the instance on the real node from the stack's Cluster: version, resources, non-root, and the volume it claimed", async () => {
-    // initdb's Job, then the instance, each a pod the real node starts.
-    const status = await healthy("the Cluster healthy, its one instance ready", 240);
+  it("runs the instances on the real node from the stack's Cluster: a primary and a streaming replica, version, resources, non-root, the volumes they claimed", async () => {
+    // initdb's Job, then the primary; a join Job (pg_basebackup), then the replica: each a pod the real node starts.
+    const status = await healthy(`the Cluster healthy, its ${instances} instances ready`, 300);
     expect(status.currentPrimary).toBe(`${cluster}-1`);
-    const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
-    expect(ready(pod)).toBe(true);
-    expect(pod.spec.nodeName).toBe(requiredEnv("FLOTILLA_E2E_NODE"));
-    const container = pod.spec.containers[0];
-    // From the image mirror when the stack names one (the e2e does: its registry).
-    expect(container.image).toBe(postgresImage(database.postgresVersion, config.charts.imageRegistry));
-    expect(container.resources.requests).toMatchObject({ cpu: database.resources.requests.cpu, memory: database.resources.requests.memory });
-    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
-    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    const pods = items("pods", "-n", namespace, "-l", instanceSelector);
+    expect(pods.map((p) => [p.metadata.name, p.metadata.labels["cnpg.io/instanceRole"], ready(p), p.spec.nodeName]).sort()).toEqual(
+      Array.from({ length: instances }, (_, i) => [`${cluster}-${i + 1}`, i === 0 ? "primary" : "replica", true, requiredEnv("FLOTILLA_E2E_NODE")]),
+    );
+    expect(status.instancesStatus?.healthy?.sort()).toEqual(pods.map((p) => p.metadata.name).sort());
+    for (const pod of pods) {
+      const container = pod.spec.containers[0];
+      // From the image mirror when the stack names one (the e2e does: its registry).
+      expect(container.image).toBe(postgresImage(database.postgresVersion, config.charts.imageRegistry));
+      expect(container.resources.requests).toMatchObject({ cpu: database.resources.requests.cpu, memory: database.resources.requests.memory });
+      expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
+      expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    }
     const claims = items("pvc", "-n", namespace, "-l", selector);
-    expect(claims.map((c) => [c.spec.resources.requests.storage, c.status.phase])).toEqual([[database.storageSize, "Bound"]]);
-    // The data directory on the node's volume, made by initdb at the Cluster's version.
-    const volume = requiredEnv("FLOTILLA_E2E_DATABASE_VOLUME");
-    expect(get("pv", claims[0].spec.volumeName)?.spec.local.path).toBe(volume);
-    expect(fs.readFileSync(path.join(volume, "pgdata", "PG_VERSION"), "utf8").trim()).toBe(database.postgresVersion);
-  }, 300_000);
+    expect(claims.map((c) => [c.spec.resources.requests.storage, c.status.phase])).toEqual(Array(instances).fill([database.storageSize, "Bound"]));
+    // Each data directory on one of the node's volumes, at the Cluster's version: initdb's, and the
+    // replica's copy of it.
+    const volumes = requiredEnv("FLOTILLA_E2E_DATABASE_VOLUMES").split(" ");
+    expect(claims.map((c) => get("pv", c.spec.volumeName)?.spec.local.path).sort()).toEqual([...volumes].sort());
+    for (const volume of volumes) {
+      expect(fs.readFileSync(path.join(volume, "pgdata", "PG_VERSION"), "utf8").trim()).toBe(database.postgresVersion);
+    }
+  }, 360_000);
 
   it("exports on the instance's metrics port every series the database's alerts and dashboard read, scraped by a real Prometheus", async () => {
-    const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
     // The PodMonitor scrapes the port named "metrics" of the instances, and labels each series
-    // with the pod's cluster (components/data/postgresCluster.ts): here, the same target by hand.
-    const port = pod.spec.containers[0].ports.find((p: { name: string }) => p.name === "metrics")?.containerPort;
-    expect(port).toBe(databaseDefaults.metricsPort);
+    // with the pod's cluster (components/data/postgresCluster.ts): here, the same targets by hand.
+    const targets = items("pods", "-n", namespace, "-l", instanceSelector).map((pod) => {
+      const port = pod.spec.containers[0].ports.find((p: { name: string }) => p.name === "metrics")?.containerPort;
+      expect(port).toBe(databaseDefaults.metricsPort);
+      return { targets: [`${pod.status.podIP}:${port}`], labels: { namespace, pod: pod.metadata.name, cluster: pod.metadata.labels["cnpg.io/cluster"] } };
+    });
     const dir = requiredEnv("FLOTILLA_E2E_PROMETHEUS_DIR");
-    const target = { namespace, pod: pod.metadata.name, cluster: pod.metadata.labels["cnpg.io/cluster"] };
     const rules = databaseRules({ cluster, namespace, instances, runbookBaseUrl: "docs/runbooks.md" });
     fs.writeFileSync(path.join(dir, "db-rules.yaml"), stringify({ groups: rules }));
-    fs.writeFileSync(path.join(dir, "db-targets.json"), JSON.stringify([{ targets: [`${pod.status.podIP}:${port}`], labels: target }]));
+    fs.writeFileSync(path.join(dir, "db-targets.json"), JSON.stringify(targets));
     const reload = await fetch(new URL("/-/reload", prometheusUrl()), { method: "POST" });
     expect(reload.status).toBe(200);
-    await eventually("Prometheus to scrape the instance, up and its collector up", 60, async () => {
+    await eventually("Prometheus to scrape every instance, up and its collector up", 60, async () => {
       const up = await promql().instant(`up{cluster="${cluster}"} == 1 and on (pod) cnpg_collector_up{cluster="${cluster}"} == 1`);
-      return up.length === 1 ? up : undefined;
+      return up.length === instances ? up : undefined;
     });
     const expressions = [...rules.flatMap((g) => g.rules.map((r) => r.expr)), ...dashboardQueries(databaseDashboard({ cluster, namespace }))];
     for (const expr of expressions) {
@@ -160,8 +168,8 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     }
     // The figures themselves: the declared max_connections reached the instance, and users'
     // replicas hold no more connections than their pools allow.
-    const [maxConnections] = await promql().instant(`cnpg_pg_settings_setting{cluster="${cluster}",name="max_connections"}`);
-    expect(Number(maxConnections?.value[1])).toBe(database.maxConnections);
+    const maxConnections = await promql().instant(`cnpg_pg_settings_setting{cluster="${cluster}",name="max_connections"}`);
+    expect(maxConnections.map((sample) => Number(sample.value[1]))).toEqual(Array(instances).fill(database.maxConnections));
     const replicas = items("pods", "-n", namespace, "-l", "app.kubernetes.io/name=users").length;
     const held = await promql().instant(`sum(cnpg_backends_total{cluster="${cluster}",usename="users"})`);
     expect(Number(held[0]?.value[1])).toBeGreaterThan(0);
@@ -185,7 +193,7 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     expect([fromUsers.rw, fromOutside.rw]).toEqual(["open", "closed"]);
   }, 240_000);
 
-  it("keeps a user created through the gateway through a rollout of users and the loss of the instance's pod", async () => {
+  it("keeps a user created through the gateway through a rollout of users and the loss of the primary, which fails over to the replica", async () => {
     const created = await fetch(`${gatewayUrl()}/v1/users`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -203,17 +211,35 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     kubectl("rollout", "restart", "-n", namespace, "deployment/users");
     kubectl("rollout", "status", "-n", namespace, "deployment/users", "--timeout=120s");
     expect((await readBack("the user, after users' rollout")).id).toBe(id);
-    // The instance's pod lost: killed 5 s after SIGTERM, as on a failing node (a graceful stop
-    // would wait CloudNativePG's smart shutdown out, up to 180 s while users holds its pooled
-    // connections). The operator starts a new one on the same volume, which recovers from its WAL.
-    const before = items("pods", "-n", namespace, "-l", instanceSelector)[0].metadata.uid;
+    // The primary's pod lost: killed 5 s after SIGTERM, as on a failing node (a graceful stop
+    // would wait CloudNativePG's smart shutdown out while users holds its pooled connections). The
+    // operator promotes the replica, points the read-write Service at it, and starts the old
+    // primary again on its volume as the new replica; users' pools reconnect through the Service.
     kubectl("delete", "pod", "-n", namespace, `${cluster}-1`, "--grace-period=5", "--wait=false");
-    await eventually("a new instance pod", 120, async () => {
-      const pod = items("pods", "-n", namespace, "-l", instanceSelector)[0];
-      return pod && pod.metadata.uid !== before && ready(pod) ? pod : undefined;
+    const promoted = await eventually("a replica promoted", 120, async () => {
+      const status = get<any>("cluster.postgresql.cnpg.io", "-n", namespace, cluster)?.status;
+      return status?.currentPrimary && status.currentPrimary !== `${cluster}-1` ? status.currentPrimary : undefined;
     });
-    await healthy("the Cluster healthy again", 120);
-    expect((await readBack("the user, after the instance's restart")).id).toBe(id);
+    expect(promoted).toBe(`${cluster}-2`);
+    // Written after the failover, through the new primary.
+    const afterFailover = await eventually("a create through the new primary", 60, async () => {
+      const response = await fetch(`${gatewayUrl()}/v1/users`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "After", email: `after-${Date.now()}@example.com` }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return response.status === 201 ? ((await response.json()) as { id: string }) : undefined;
+    });
+    expect((await readBack("the user, after the failover")).id).toBe(id);
+    await healthy("the Cluster healthy again, the old primary back as a replica", 180);
+    const roles = items("pods", "-n", namespace, "-l", instanceSelector).map((p) => [p.metadata.name, p.metadata.labels["cnpg.io/instanceRole"]]);
+    expect(roles.sort()).toEqual([
+      [`${cluster}-1`, "replica"],
+      [`${cluster}-2`, "primary"],
+    ]);
+    const response = await fetch(`${gatewayUrl()}/v1/users/${afterFailover.id}`, { signal: AbortSignal.timeout(5000) });
+    expect(response.status).toBe(200);
   }, 420_000);
 });
 
