@@ -8,113 +8,19 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
 import { chartPostRenderer } from "../../components/charts/postRender";
 import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
-import { BackupAccess, BackupBucket } from "../../components/data/backupBucket";
+import { BackupAccess } from "../../components/data/backupBucket";
 import { databaseDefaults as d } from "../../components/data/defaults";
-import { PluginCertificates } from "../../components/data/pluginCertificates";
 import { PostgresCluster } from "../../components/data/postgresCluster";
 import { AppNamespace } from "../../components/namespace/appNamespace";
 import { podRequests } from "../../components/podDemand";
 import { bytesProblem, quantityValue } from "../../components/quantities";
-import { bytes, cidr, operatorSchedulingSchema, port, resourcesSchema, schedulingSchema } from "../../config/parts";
-import { defineFeature, type FeatureContext, type StackView } from "../feature";
-
-const secretName = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "a Secret name: lower-case letters, digits, '-' and '.'")
-  .describe(
-    "external: an existing Secret in the services' namespace whose `uri` key holds a postgres:// URL; else the URL is the service's secretEnv.DATABASE_URL.",
-  );
-
-/** An archive's name in the backup bucket: a DNS label, as Barman's server names are. */
-const archiveName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 63");
-
-const databaseSchema = z
-  .strictObject({
-    type: z
-      .enum(["managed", "external"])
-      .default("managed")
-      .describe("managed: a PostgreSQL cluster of the service's own, run by CloudNativePG; external: a database made elsewhere."),
-    instances: z
-      .number()
-      .int()
-      .min(1)
-      .max(9)
-      .optional()
-      .describe("managed: PostgreSQL instances, one primary and streaming replicas; 3 in prod (over zones), 1 elsewhere when unset."),
-    postgresVersion: z
-      // YAML reads an unquoted 17 as a number; the version is the same.
-      .preprocess((version) => (typeof version === "number" ? String(version) : version), z.enum(d.postgresVersions))
-      .default(d.postgresVersion)
-      .describe(`managed: PostgreSQL major version; ${d.postgresVersion} when unset.`),
-    storageSize: bytes.default(d.storageSize).describe(`managed: volume per instance, at least twice max_wal_size (${d.maxWalSize}).`),
-    storageClass: z.string().min(1).optional().describe("managed: storage class of the volumes; the cluster's default when unset."),
-    maxConnections: z.number().int().min(20).max(5000).default(d.maxConnections).describe("managed: PostgreSQL's max_connections."),
-    synchronousReplicas: z.number().int().min(0).max(8).default(0).describe("managed: replicas each commit waits for; 0 is asynchronous replication."),
-    resources: resourcesSchema(d.resources),
-    poolSize: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(d.poolSize)
-      .describe("Connections each replica of the service holds at most; all replicas' must fit in max_connections."),
-    serverName: archiveName
-      .optional()
-      .describe(
-        "managed, with backups: the name the cluster's archive takes in the backup bucket; `<service>-db` when unset. A restored cluster needs a new one.",
-      ),
-    restoreFrom: archiveName
-      .optional()
-      .describe(
-        "managed, with backups: bootstrap the database from this archive of the backup bucket (an earlier cluster's serverName) instead of an empty one. Setting it replaces the cluster.",
-      ),
-    secretName: secretName.optional(),
-    cidr: cidr.optional().describe("external: the addresses the database listens on, which only this service may reach."),
-    port: port.default(d.port).describe("external: the database's port."),
-  })
-  .describe("A PostgreSQL database for the service, given to it as DATABASE_URL.");
-type Database = z.output<typeof databaseSchema>;
-
-const databasesSchema = z
-  .strictObject({
-    scheduling: schedulingSchema("the PostgreSQL instances and the CloudNativePG operator"),
-    operatorScheduling: operatorSchedulingSchema("the CloudNativePG operator"),
-    admissionWebhooks: z
-      .boolean()
-      .default(d.operator.admissionWebhooks)
-      .describe(
-        "CloudNativePG's admission webhooks, which default and validate Clusters as they are written; off where the API server cannot reach the operator's pod. The operator then defaults and validates each Cluster itself before reconciling it, and reports a refusal in its status.",
-      ),
-    backups: z
-      .strictObject({
-        enabled: z
-          .boolean()
-          .optional()
-          .describe(
-            "Continuous WAL archiving and a daily base backup of every managed database to an S3 bucket the stack makes, through CloudNativePG's Barman Cloud plugin; on in prod, off elsewhere when unset. Needs an EKS cluster the stack knows (cluster.type eks or stackReference).",
-          ),
-        schedule: z
-          .string()
-          .regex(/^\S+( \S+){5}$/, "a six-field cron expression, seconds first: 0 0 3 * * *")
-          .default(d.backups.schedule)
-          .describe("When base backups are taken (UTC), a six-field cron expression, seconds first."),
-        retention: z
-          .string()
-          .regex(/^[1-9][0-9]*[dwm]$/, "a number of days, weeks or months: 30d, 4w, 3m")
-          .default(d.backups.retention)
-          .describe("How far back a restore may go: older base backups and their WAL are deleted."),
-      })
-      .prefault({})
-      .describe("Backups of the managed databases."),
-  })
-  .prefault({})
-  .describe("Settings shared by the services' databases (`services.<name>.database`).");
-type DatabasesSlice = z.output<typeof databasesSchema>;
+import { defineFeature, type StackView } from "../feature";
+import { deployBackups } from "./backups";
+import { type Database, databaseSchema, databasesSchema, type DatabasesSlice } from "./schema";
 
 /** The services that declare a database, with it. */
 const databasesOf = (stack: StackView) =>
@@ -340,37 +246,3 @@ export const databasesFeature = defineFeature({
     };
   },
 });
-
-/**
- * What backups need once for every database: the bucket, the plugin (in the operator's namespace,
- * where the operator looks for it) and the certificates they trust each other by.
- */
-function deployBackups(slice: DatabasesSlice, context: FeatureContext, namespace: pulumi.Input<string>, operator: pulumi.Resource) {
-  const { eksClusterName } = context;
-  if (eksClusterName === undefined) {
-    // The contract refuses this first (check above); a caller of deploy() alone meets it here.
-    throw new Error("databases.backups: backups need the EKS cluster's name, for Pod Identity");
-  }
-  const labels = standardLabels(d.backups.pluginService, "databases");
-  const certificates = new PluginCertificates("barman-cloud-certificates", { namespace, labels }, context.opts);
-  const plugin = new k8s.helm.v4.Chart(
-    "barman-cloud",
-    {
-      ...chartSource(charts.barmanCloud, context.chartSource),
-      // The chart asks cert-manager for the certificates; the stack makes them (PluginCertificates).
-      postRenderer: chartPostRenderer({ drop: ["cert-manager.io/Issuer"] }),
-      name: "barman-cloud",
-      namespace,
-      values: chartValues(charts.barmanCloud, context.chartSource, {
-        certificate: { createClientCertificate: false, createServerCertificate: false },
-        resources: resourceRequirements(d.backups.pluginResources),
-        // A new certificate restarts the plugin, which reads its certificates at start.
-        podAnnotations: { "flotilla.dev/certificates": certificates.rotation },
-        ...podScheduling(slice.operatorScheduling ?? slice.scheduling),
-      }),
-    },
-    { ...context.opts, dependsOn: [operator, certificates] },
-  );
-  const bucket = new BackupBucket(`flotilla-${pulumi.getStack()}-db-backups`, { protect: context.protect });
-  return { bucket, plugin, eksClusterName };
-}
