@@ -47,6 +47,8 @@ export const databaseDefaults = {
     schedule: "0 0 3 * * *",
     /** How far back a restore may go; Barman deletes older base backups and their WAL. */
     retention: "30d",
+    /** A retention as the plugin's ObjectStore takes it: a number of days, weeks or months. */
+    retentionPattern: /^[1-9][0-9]*[dwm]$/,
     /** Days S3 keeps an object's overwritten or deleted versions (the bucket is versioned). */
     noncurrentVersionDays: 30,
     /** The plugin's name, as a Cluster, a ScheduledBackup and its metrics name it. */

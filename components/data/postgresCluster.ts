@@ -168,8 +168,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
       // A bootstrap runs only when the Cluster is made, so restoring means a new one.
       { ...child, protect: args.protect ?? false, replaceOnChanges: ["spec.bootstrap"], deleteBeforeReplace: true },
     );
-    if (args.backups && backups) {
-      this.backUp(name, args.backups, backups, metadata);
+    if (backups) {
+      this.backUp(name, backups, metadata);
     }
 
     new k8s.networking.v1.NetworkPolicy(
@@ -206,7 +206,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   }
 
   /** The object store the plugin archives into, and the daily base backup. */
-  private backUp(name: string, args: PostgresBackupsArgs, backups: BackupSettings, metadata: (suffix?: string) => object): void {
+  private backUp(name: string, backups: BackupSettings, metadata: (suffix?: string) => object): void {
     const child = { parent: this };
     new k8s.apiextensions.CustomResource(
       `${name}-backups`,
@@ -216,14 +216,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
         metadata: metadata("backups"),
         spec: {
           configuration: {
-            destinationPath: args.destinationPath,
+            destinationPath: backups.destinationPath,
             // The pod's own AWS identity (EKS Pod Identity): no key in any Secret.
             s3Credentials: { inheritFromIAMRole: true },
             wal: { compression: "gzip", encryption: "aws:kms", maxParallel: 2 },
             data: { compression: "gzip", encryption: "aws:kms" },
           },
           retentionPolicy: backups.retention,
-          instanceSidecarConfiguration: { resources: resourceRequirements(args.sidecarResources ?? d.backups.sidecarResources) },
+          instanceSidecarConfiguration: { resources: resourceRequirements(backups.sidecarResources) },
         },
       },
       child,
@@ -236,7 +236,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         metadata: metadata("daily"),
         spec: {
           cluster: { name: this.clusterName },
-          schedule: args.schedule ?? d.backups.schedule,
+          schedule: backups.schedule,
           method: "plugin",
           pluginConfiguration: { name: d.backups.plugin },
           // The first at once, so that a new cluster is restorable from its first hour.
@@ -305,11 +305,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
 /** The name `externalClusters` gives the archive a restored Cluster bootstraps from. */
 const restoreSource = "origin";
 
-interface BackupSettings {
-  /** The ObjectStore's name. */
+/** The backups' arguments with their defaults applied, and the ObjectStore's name. */
+interface BackupSettings extends Required<Omit<PostgresBackupsArgs, "restoreFrom">> {
   readonly store: string;
-  readonly serverName: string;
-  readonly retention: string;
   readonly restoreFrom?: string;
 }
 
@@ -317,7 +315,7 @@ interface BackupSettings {
 function backupSettings(args: PostgresBackupsArgs, clusterName: string, resource: pulumi.Resource): BackupSettings {
   const serverName = args.serverName ?? clusterName;
   const retention = args.retention ?? d.backups.retention;
-  if (!/^[1-9][0-9]*[dwm]$/.test(retention)) {
+  if (!d.backups.retentionPattern.test(retention)) {
     throw new pulumi.ResourceError(`backups.retention ${retention}: a number of days, weeks or months, such as 30d, 4w or 3m`, resource);
   }
   if (args.restoreFrom !== undefined && args.restoreFrom === serverName) {
@@ -326,7 +324,15 @@ function backupSettings(args: PostgresBackupsArgs, clusterName: string, resource
       resource,
     );
   }
-  return { store: `${clusterName}-backups`, serverName, retention, ...(args.restoreFrom !== undefined ? { restoreFrom: args.restoreFrom } : {}) };
+  return {
+    store: `${clusterName}-backups`,
+    destinationPath: args.destinationPath,
+    serverName,
+    retention,
+    schedule: args.schedule ?? d.backups.schedule,
+    sidecarResources: args.sidecarResources ?? d.backups.sidecarResources,
+    ...(args.restoreFrom !== undefined ? { restoreFrom: args.restoreFrom } : {}),
+  };
 }
 
 /** PostgreSQL's image at a major version, as CloudNativePG publishes it, from a mirror when one is given. */

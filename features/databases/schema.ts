@@ -88,7 +88,7 @@ export const databasesSchema = z
           .describe("When base backups are taken (UTC), a six-field cron expression, seconds first."),
         retention: z
           .string()
-          .regex(/^[1-9][0-9]*[dwm]$/, "a number of days, weeks or months: 30d, 4w, 3m")
+          .regex(d.backups.retentionPattern, "a number of days, weeks or months: 30d, 4w, 3m")
           .default(d.backups.retention)
           .describe("How far back a restore may go: older base backups and their WAL are deleted."),
       })
