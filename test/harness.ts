@@ -146,8 +146,6 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         switch (args.token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
-          case "aws:index/getRegion:getRegion":
-            return { region: "eu-west-1", name: "eu-west-1" };
           case "aws:index/getPartition:getPartition":
             return { partition: "aws" };
           case "aws:index/getCallerIdentity:getCallerIdentity":

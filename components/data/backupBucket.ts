@@ -96,16 +96,21 @@ export class BackupAccess extends pulumi.ComponentResource {
     super("flotilla:data:BackupAccess", name, {}, opts);
     const child = { parent: this };
     const tags = { "flotilla:backups": name, ...args.tags };
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
-    const role = new aws.iam.Role(name, { assumeRolePolicy: identity.accountId.apply((id) => JSON.stringify(podIdentityTrustPolicy(id))), tags }, child);
+    // The key's ARN names its account and region (arn:<partition>:kms:<region>:<account>:key/<id>),
+    // the bucket's: no lookup per database.
+    const keyArn = pulumi.output(args.keyArn);
+    const role = new aws.iam.Role(
+      name,
+      { assumeRolePolicy: keyArn.apply((arn) => JSON.stringify(podIdentityTrustPolicy(arnField(arn, "account")))), tags },
+      child,
+    );
     new aws.iam.RolePolicy(
       name,
       {
         role: role.name,
         policy: pulumi
-          .all([args.bucketArn, args.keyArn, region.region])
-          .apply(([bucketArn, keyArn, regionName]) => JSON.stringify(backupAccessPolicy(bucketArn, keyArn, args.prefix, regionName))),
+          .all([args.bucketArn, keyArn])
+          .apply(([bucketArn, arn]) => JSON.stringify(backupAccessPolicy(bucketArn, arn, args.prefix, arnField(arn, "region")))),
       },
       child,
     );
@@ -117,6 +122,11 @@ export class BackupAccess extends pulumi.ComponentResource {
     this.roleArn = role.arn;
     this.registerOutputs({ roleArn: this.roleArn });
   }
+}
+
+/** The region or the account an ARN names. */
+function arnField(arn: string, field: "region" | "account"): string {
+  return arn.split(":")[field === "region" ? 3 : 4] ?? "";
 }
 
 /** The bucket refuses every request made without TLS. */

@@ -53,9 +53,8 @@ export const databaseDefaults = {
     noncurrentVersionDays: 30,
     /** The plugin's name, as a Cluster, a ScheduledBackup and its metrics name it. */
     plugin: "barman-cloud.cloudnative-pg.io",
-    /** The plugin's Service, its port, and the Secrets holding its TLS certificates (the chart's names). */
+    /** The plugin's Service and the Secrets holding its TLS certificates (the chart's names). */
     pluginService: "barman-cloud",
-    pluginPort: 9090,
     serverTlsSecret: "barman-cloud-server-tls",
     clientTlsSecret: "barman-cloud-client-tls",
     /** The plugin's own pod, beside the operator. */

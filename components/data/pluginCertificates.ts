@@ -32,6 +32,7 @@ export class PluginCertificates extends pulumi.ComponentResource {
     const child = { parent: this };
     const key = (suffix: string) => new tls.PrivateKey(`${name}-${suffix}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
     const caKey = key("ca");
+    const renewBefore = args.renewBeforeHours ?? 720;
     const ca = new tls.SelfSignedCert(
       `${name}-ca`,
       {
@@ -39,7 +40,7 @@ export class PluginCertificates extends pulumi.ComponentResource {
         subject: { commonName: `${d.backups.pluginService} CA` },
         isCaCertificate: true,
         validityPeriodHours: 10 * 8760,
-        earlyRenewalHours: args.renewBeforeHours ?? 720,
+        earlyRenewalHours: renewBefore,
         allowedUses: ["cert_signing", "crl_signing"],
       },
       child,
@@ -55,7 +56,7 @@ export class PluginCertificates extends pulumi.ComponentResource {
           caPrivateKeyPem: caKey.privateKeyPem,
           caCertPem: ca.certPem,
           validityPeriodHours: args.validityHours ?? 8760,
-          earlyRenewalHours: args.renewBeforeHours ?? 720,
+          earlyRenewalHours: renewBefore,
           allowedUses: ["digital_signature", "key_encipherment", ...uses],
         },
         child,

@@ -113,10 +113,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
     if (disruptionBudget && instances < 2) {
       throw new pulumi.ResourceError("a disruption budget with one instance would block every node drain: use two instances or none", this);
     }
-    this.clusterName = `${args.service}-db`;
+    this.clusterName = postgresClusterName(args.service);
     const backups = args.backups && backupSettings(args.backups, this.clusterName, this);
     this.host = `${this.clusterName}-rw`;
-    this.appSecret = `${this.clusterName}-app`;
+    this.appSecret = postgresAppSecret(args.service);
     const labels = standardLabels(this.clusterName, "database", args.partOf);
     const instanceSelector = { "cnpg.io/cluster": this.clusterName };
     const metadata = (suffix?: string) => ({ name: suffix ? `${this.clusterName}-${suffix}` : this.clusterName, namespace: args.namespace, labels });
@@ -301,6 +301,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
     );
   }
 }
+
+/** The Cluster of a service's database: its pods, its ServiceAccount and its archive's default name. */
+export const postgresClusterName = (service: string): string => `${service}-db`;
+/** The Secret the operator makes with the owner's credentials, which the service reads. */
+export const postgresAppSecret = (service: string): string => `${postgresClusterName(service)}-app`;
 
 /** The name `externalClusters` gives the archive a restored Cluster bootstraps from. */
 const restoreSource = "origin";

@@ -14,7 +14,7 @@ import { podScheduling } from "../../components/apps/scheduling";
 import { charts, chartSource, chartValues } from "../../components/charts/charts";
 import { BackupAccess } from "../../components/data/backupBucket";
 import { databaseDefaults as d } from "../../components/data/defaults";
-import { PostgresCluster } from "../../components/data/postgresCluster";
+import { postgresAppSecret, PostgresCluster, postgresClusterName } from "../../components/data/postgresCluster";
 import { AppNamespace } from "../../components/namespace/appNamespace";
 import { podRequests } from "../../components/podDemand";
 import { bytesProblem, quantityValue } from "../../components/quantities";
@@ -83,11 +83,11 @@ export const databasesFeature = defineFeature({
         continue;
       }
       for (const key of ["serverName", "restoreFrom"] as const) {
-        if (database.type === "managed" && database[key] !== undefined && !backups) {
+        if (database[key] !== undefined && !backups) {
           report(at(key), database[key], "applies only with databases.backups on: it names an archive in the backup bucket");
         }
       }
-      const serverName = database.serverName ?? `${name}-db`;
+      const serverName = database.serverName ?? postgresClusterName(name);
       if (database.restoreFrom !== undefined && database.restoreFrom === serverName) {
         report(
           at("restoreFrom"),
@@ -153,11 +153,15 @@ export const databasesFeature = defineFeature({
     }
     const external = database.type === "external";
     // Without a Secret's name, the URL comes through the service's secretEnv (checked above).
-    const secret = external ? database.secretName : `${name}-db-app`;
+    const secret = external ? database.secretName : postgresAppSecret(name);
     return {
       env: { [d.variables.poolSize]: String(database.poolSize) },
       secretKeyEnv: secret === undefined ? [] : [{ name: d.variables.url, secret, key: d.secretKeys.url }],
-      egress: [external ? { cidr: database.cidr as string, port: database.port } : { namespace, podLabels: { "cnpg.io/cluster": `${name}-db` }, port: d.port }],
+      egress: [
+        external
+          ? { cidr: database.cidr as string, port: database.port }
+          : { namespace, podLabels: { "cnpg.io/cluster": postgresClusterName(name) }, port: d.port },
+      ],
     };
   },
   deploy(slice, context) {
@@ -195,7 +199,7 @@ export const databasesFeature = defineFeature({
         if (database?.type !== "managed") {
           return;
         }
-        const clusterName = `${service.name}-db`;
+        const clusterName = postgresClusterName(service.name);
         if (backups) {
           new BackupAccess(`${clusterName}-backups`, {
             bucketArn: backups.bucket.bucketArn,
@@ -208,7 +212,7 @@ export const databasesFeature = defineFeature({
           });
         }
         new PostgresCluster(
-          `${service.name}-db`,
+          clusterName,
           {
             namespace: service.namespace,
             service: service.name,

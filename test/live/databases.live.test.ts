@@ -42,6 +42,14 @@ const promql = () => prometheusClient(prometheusUrl());
 const decode = (secret: any, key: string) => Buffer.from(secret.data[key] ?? "", "base64").toString("utf8");
 const isSubset = (labels: Record<string, string>, of: Record<string, string>) => Object.entries(labels).every(([k, v]) => of[k] === v);
 const gatewayUrl = () => serviceUrl(namespace, "gateway", config.services.gateway?.port);
+/** A user created through the gateway, under an email of its own. */
+const createUser = (name: string) =>
+  fetch(`${gatewayUrl()}/v1/users`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, email: `${name.toLowerCase()}-${Date.now()}@example.com` }),
+    signal: AbortSignal.timeout(10_000),
+  });
 /** The Cluster, once the operator reports every instance ready. */
 const healthy = (what: string, seconds: number) =>
   eventually(what, seconds, async () => {
@@ -194,12 +202,7 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
   }, 240_000);
 
   it("keeps a user created through the gateway through a rollout of users and the loss of the primary, which fails over to the replica", async () => {
-    const created = await fetch(`${gatewayUrl()}/v1/users`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Kept", email: `kept-${Date.now()}@example.com` }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    const created = await createUser("Kept");
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     const readBack = (what: string) =>
@@ -223,12 +226,7 @@ describe.runIf(phase === "deployed")("users' managed database, reconciled by the
     expect(promoted).toBe(`${cluster}-2`);
     // Written after the failover, through the new primary.
     const afterFailover = await eventually("a create through the new primary", 60, async () => {
-      const response = await fetch(`${gatewayUrl()}/v1/users`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "After", email: `after-${Date.now()}@example.com` }),
-        signal: AbortSignal.timeout(10_000),
-      });
+      const response = await createUser("After");
       return response.status === 201 ? ((await response.json()) as { id: string }) : undefined;
     });
     expect((await readBack("the user, after the failover")).id).toBe(id);
