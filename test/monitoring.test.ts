@@ -36,10 +36,23 @@ describe.each(["dev", "prod"] as const)("monitoring in the %s stack", async (sta
     expect(values.grafana.testFramework).toEqual({ enabled: false });
   });
 
-  it("has the operator's Deployment wait for the chart's CRDs, which it looks for only when it starts", () => {
+  it("has the operator's Deployment wait for the chart's CRDs it installs, which it looks for only when it starts", () => {
     const dependsOn = String(values.prometheusOperator.annotations["config.kubernetes.io/depends-on"]).split(",");
     expect(dependsOn).toContain("apiextensions.k8s.io/CustomResourceDefinition/prometheuses.monitoring.coreos.com");
-    expect(dependsOn).toHaveLength(10);
+    expect(dependsOn).toHaveLength(stack === "prod" ? 10 : 7);
+  });
+
+  it(`${stack === "prod" ? "installs" : "leaves out"} the operator's kinds Flotilla does not use`, () => {
+    const optional = monitoringDefaults.optionalKinds.crds.map((crd) => `apiextensions.k8s.io/CustomResourceDefinition/${crd}`);
+    const dropped = (chart.postRenderer.args as string[]).filter((_arg, i, args) => args[i - 1] === "--drop");
+    const dependsOn = String(values.prometheusOperator.annotations["config.kubernetes.io/depends-on"]).split(",");
+    if (stack === "prod") {
+      expect(dropped).toEqual([]);
+      expect(dependsOn).toEqual(expect.arrayContaining(optional));
+    } else {
+      expect(dropped).toEqual(optional);
+      for (const crd of optional) expect(dependsOn).not.toContain(crd);
+    }
   });
 
   it("selects every monitor and rule, not only those with the release label", () => {
@@ -143,6 +156,15 @@ describe("monitoring switched off", async () => {
 
   it("needs no Grafana password", () => {
     expect(run.ofType("kubernetes:core/v1:Secret").map((s) => s.name)).not.toContain("monitoring-grafana-admin");
+  });
+});
+
+describe("prometheus-operator's optional kinds", () => {
+  it("are installed in dev too when asked for", async () => {
+    const run = await runStack("dev", (config) => (config["flotilla:monitoring"] = { ...(config["flotilla:monitoring"] as object), optionalKinds: true }));
+    const chart = run.one(CHART, "monitoring").inputs;
+    expect((chart.postRenderer.args as string[]).includes("--drop")).toBe(false);
+    expect(String(chart.values.prometheusOperator.annotations["config.kubernetes.io/depends-on"]).split(",")).toHaveLength(10);
   });
 });
 

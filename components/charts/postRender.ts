@@ -5,8 +5,10 @@
  *
  * - a Service is not awaited (`serviceAwaitSkipped`, ../awaits.ts);
  * - a CustomResourceDefinition loses the `description` of each node of its schemas;
- * - an object of a kind the chart's caller names in `drop` (`<group>/<Kind>`) is left out: one
- *   that needs a controller the stack replaces (the Barman Cloud plugin's cert-manager Issuer).
+ * - an object the chart's caller names in `drop` is left out: every object of a kind
+ *   (`<group>/<Kind>`), one that needs a controller the stack replaces (the Barman Cloud plugin's
+ *   cert-manager Issuer), or one object by name (`<group>/<Kind>/<name>`), such as a CRD of a kind
+ *   the stack does not install (monitoring's optional kinds).
  *
  * Why the descriptions go: the charts' CRDs are large (kube-prometheus-stack's ten: more than 2.2 MB
  * of JSON, three quarters of it descriptions; prometheuses alone 496 KB, 115 KB without), and every
@@ -86,7 +88,12 @@ const rewrittenKinds = new Set(["CustomResourceDefinition", "Service"]);
 const groupKind = (object: Record<string, unknown>) => `${String(object.apiVersion).split("/").slice(0, -1).join("/")}/${String(object.kind)}`;
 
 export interface PostRenderOptions {
-  /** Objects left out, as `<group>/<Kind>` (`cert-manager.io/Issuer`). @default none */
+  /**
+   * Objects left out: every object of a kind, as `<group>/<Kind>` (`cert-manager.io/Issuer`), or
+   * one by name, as `<group>/<Kind>/<name>`
+   * (`apiextensions.k8s.io/CustomResourceDefinition/thanosrulers.monitoring.coreos.com`).
+   * @default none
+   */
   readonly drop?: readonly string[];
 }
 
@@ -96,7 +103,8 @@ export interface PostRenderOptions {
  */
 export function postRender(manifests: string, options: PostRenderOptions = {}): string {
   const dropped = new Set(options.drop ?? []);
-  const droppedKinds = new Set([...dropped].map((groupKindName) => groupKindName.split("/").at(-1)));
+  // A group has no slash, nor has a name: the Kind is the second segment of either form.
+  const droppedKinds = new Set([...dropped].map((entry) => entry.split("/")[1]));
   // Split on the separator lines, keeping them (odd indices), so that joining restores the stream.
   const parts = manifests.split(/^(---[ \t]*)$/m);
   return parts
@@ -105,7 +113,8 @@ export function postRender(manifests: string, options: PostRenderOptions = {}): 
       if (kind === undefined || !(rewrittenKinds.has(kind) || droppedKinds.has(kind))) return part;
       const [object, ...more] = loadAll(part, { schema: chartYaml });
       if (more.length > 0 || !isObject(object)) return part;
-      if (dropped.has(groupKind(object))) return "\n";
+      const name = isObject(object.metadata) ? String(object.metadata.name) : "";
+      if (dropped.has(groupKind(object)) || dropped.has(`${groupKind(object)}/${name}`)) return "\n";
       const rewritten = rewrite(object);
       return rewritten === undefined ? part : `\n${JSON.stringify(rewritten)}\n`;
     })

@@ -24,6 +24,18 @@ export const monitoringDefaults = {
   },
   alertmanager: { replicas: 1 },
   /**
+   * prometheus-operator's kinds that no Flotilla object uses and that the operator runs without
+   * (it looks for each one's CRD as it starts and leaves that controller off when there is none).
+   * Their CRDs are 263 KB of the operator's 570 (without descriptions), and every `up` checks and
+   * diffs each CRD whole, one resource at a time: 0.6-0.7 s each in the dev stack's second `up`
+   * (docs/benchmarks.md). Installed in prod, where an existing stack's objects of these kinds
+   * would go with their CRDs; left out elsewhere.
+   */
+  optionalKinds: {
+    crds: ["prometheusagents", "scrapeconfigs", "thanosrulers"].map((plural) => `${plural}.monitoring.coreos.com`),
+    installed: (environment: string) => environment === "prod",
+  },
+  /**
    * Small, fixed requests and limits of the chart's supporting pods; their sum fits the laptop
    * budget. Grafana runs two sidecars (dashboards and data sources); Prometheus and Alertmanager
    * each run the config reloader beside them.

@@ -89,6 +89,13 @@ export interface MonitoringArgs {
    * @default no links
    */
   readonly exemplarTraces?: ExemplarTraces;
+  /**
+   * Install prometheus-operator's kinds that Flotilla does not use (ScrapeConfig, PrometheusAgent,
+   * ThanosRuler; `monitoringDefaults.optionalKinds`). Without them every `up` is shorter by their
+   * CRDs' checks and diffs; the operator runs without those controllers.
+   * @default false
+   */
+  readonly optionalKinds?: boolean;
 }
 
 /** Where Grafana opens the trace an exemplar names. */
@@ -138,11 +145,12 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     const releaseName = name;
+    const omittedCrds = args.optionalKinds ? [] : monitoringDefaults.optionalKinds.crds;
     const chart = new k8s.helm.v4.Chart(
       name,
       {
         ...chartSource(charts.kubePrometheusStack, args.chartSource),
-        postRenderer: chartPostRenderer(),
+        postRenderer: chartPostRenderer({ drop: omittedCrds.map(crdReference) }),
         name: releaseName,
         namespace: namespace.name,
         values: chartValues(
@@ -163,6 +171,7 @@ export class Monitoring extends pulumi.ComponentResource {
             scheduling: args.scheduling,
             operatorScheduling: args.operatorScheduling,
             exemplarTraces: args.exemplarTraces,
+            omittedCrds,
           }),
         ),
       },
@@ -201,6 +210,8 @@ export interface KubePrometheusStackSettings {
   /** @default `scheduling` */
   readonly operatorScheduling?: Scheduling;
   readonly exemplarTraces?: ExemplarTraces;
+  /** The CRDs left out of the chart's (`monitoringDefaults.optionalKinds.crds`). @default none */
+  readonly omittedCrds?: readonly string[];
 }
 
 const supportResources = monitoringDefaults.support;
@@ -218,6 +229,9 @@ export const prometheusOperatorCrds = [
   "servicemonitors",
   "thanosrulers",
 ].map((plural) => `${plural}.monitoring.coreos.com`);
+
+/** A CRD as cli-utils' depends-on annotation and the post-renderer's `drop` name it. */
+const crdReference = (name: string) => `apiextensions.k8s.io/CustomResourceDefinition/${name}`;
 
 /**
  * The chart's values. Each setting that departs from the chart's defaults says why.
@@ -249,7 +263,10 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
       // installs a chart's CRDs first; helm.v4.Chart orders a chart's objects by this annotation
       // instead (cli-utils' dependency graph), and awaits each CRD's Established condition.
       annotations: {
-        "config.kubernetes.io/depends-on": prometheusOperatorCrds.map((crd) => `apiextensions.k8s.io/CustomResourceDefinition/${crd}`).join(","),
+        "config.kubernetes.io/depends-on": prometheusOperatorCrds
+          .filter((crd) => !s.omittedCrds?.includes(crd))
+          .map(crdReference)
+          .join(","),
       },
       kubeletService: { namespace: s.namespace },
       // helm.v4.Chart drops Helm hooks (pulumi-kubernetes#3284), and the admission webhook's

@@ -110,6 +110,12 @@ const monitoringSchema = z
       .min(1)
       .default(monitoringDefaults.runbookBaseUrl)
       .describe("Where alerts' runbook links point: this project's docs/runbooks.md as your team reads it, such as its URL in your repository."),
+    optionalKinds: z
+      .boolean()
+      .optional()
+      .describe(
+        `Install prometheus-operator's kinds that Flotilla does not use (${monitoringDefaults.optionalKinds.crds.join(", ")}); on in prod, off elsewhere when unset. Off, every up is shorter by their large CRDs' checks and diffs, and the operator runs without those controllers; turning it off on a stack that has them deletes their CRDs and every object of those kinds.`,
+      ),
     scheduling: schedulingSchema("the monitoring pods (node-exporter's too)"),
     operatorScheduling: operatorSchedulingSchema("prometheus-operator"),
   })
@@ -161,6 +167,7 @@ export const monitoringFeature = defineFeature({
         appNamespaces: [context.appNamespace],
         scheduling: monitoring.scheduling,
         operatorScheduling: monitoring.operatorScheduling,
+        optionalKinds: monitoring.optionalKinds ?? monitoringDefaults.optionalKinds.installed(context.environment),
         ...(context.traceStore
           ? { exemplarTraces: { datasourceUid: context.traceStore.grafanaDatasourceUid, traceIdLabel: context.traceStore.traceIdField } }
           : {}),

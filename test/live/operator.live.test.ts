@@ -12,7 +12,9 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { eventually } from "./env";
 import { get, items, ready } from "./kube";
+import { monitoringDefaults } from "../../components/monitoring/defaults";
 import { expectOperatorOnRealNode } from "./operators";
+import { deployedConfig } from "./stackFile";
 
 const prometheus = "prometheus-monitoring-prometheus";
 
@@ -33,6 +35,13 @@ describe("prometheus-operator's work", async () => {
     const annotation = get("-n", "monitoring", "deployment", "monitoring-operator")?.metadata.annotations?.["config.kubernetes.io/depends-on"] ?? "";
     expect(installed.length).toBeGreaterThan(0);
     expect(annotation.split(",").sort()).toEqual(installed.map((name) => `apiextensions.k8s.io/CustomResourceDefinition/${name}`).sort());
+  });
+
+  it("has the optional kinds' CRDs as the stack file asks (left out in dev), and runs without those controllers", () => {
+    const stack = deployedConfig();
+    const wanted = stack.monitoring.optionalKinds ?? monitoringDefaults.optionalKinds.installed(stack.environment);
+    const installed = new Set(items("crds").map((crd) => crd.metadata.name as string));
+    for (const crd of monitoringDefaults.optionalKinds.crds) expect(installed.has(crd), crd).toBe(wanted);
   });
 
   const config = await eventually("the operator to write the Prometheus configuration", 90, async () => {
