@@ -13,6 +13,8 @@ interface Span {
   readonly end: number;
   /** The resource a provider call is about, from the request it logs. */
   readonly urn?: string;
+  /** What the call logs: its request, then its response (a program's registration: its URN). */
+  readonly messages: readonly string[];
 }
 
 /** The spans of an OpenTelemetry trace file as `pulumi --otel-traces file://…` writes it (OTLP JSON, a batch a line). */
@@ -33,18 +35,60 @@ function spans(file: string): Span[] {
         const service = rs.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue ?? "?";
         return rs.scopeSpans.flatMap((ss) =>
           ss.spans.map((span) => {
-            const message = span.attributes?.find((a) => a.key === "Msg")?.value.stringValue ?? "";
+            const messages = (span.attributes ?? []).filter((a) => a.key === "Msg").map((a) => a.value.stringValue ?? "");
+            const message = messages[0] ?? "";
             return {
               service,
               name: span.name.replace(/^\//, ""),
               start: Number(BigInt(span.startTimeUnixNano) / 1000n) / 1e6,
               end: Number(BigInt(span.endTimeUnixNano) / 1000n) / 1e6,
               urn: /urn:pulumi:[^"\\]+/.exec(message)?.[0],
+              messages,
             };
           }),
         );
       }),
     );
+}
+
+/** One registration of the program (RegisterResource or ReadResource), with what it named as its dependencies. */
+interface Registration {
+  readonly urn: string;
+  readonly dependencies: readonly string[];
+  readonly start: number;
+  readonly end: number;
+}
+
+function registrations(all: readonly Span[]): Registration[] {
+  return all
+    .filter((s) => s.service === "pulumi-language-host" && /^pulumirpc\.ResourceMonitor\/(Register|Read)Resource$/.test(s.name))
+    .flatMap((s) => {
+      const [request = "", response = ""] = s.messages;
+      const urn = /urn:\\?"(urn:pulumi:[^"\\]+)/.exec(response)?.[1];
+      const dependencies = [...request.matchAll(/dependencies:\\?"(urn:pulumi:[^"\\]+)/g)].map((m) => m[1] as string);
+      return urn ? [{ urn, dependencies, start: s.start, end: s.end }] : [];
+    });
+}
+
+/**
+ * The chain the last registration to finish waited on: from it back through the dependency that
+ * finished last before it began, and so on, while one did. Its first link began when the program
+ * sent it; every later one, when the link before it finished. What is on it sets the run's end.
+ */
+export function criticalPath(regs: readonly Registration[]): Registration[] {
+  const byUrn = new Map(regs.map((r) => [r.urn, r]));
+  let current = regs.reduce<Registration | undefined>((last, r) => (last === undefined || r.end > last.end ? r : last), undefined);
+  const chain: Registration[] = [];
+  while (current) {
+    chain.unshift(current);
+    const start = current.start;
+    const waitedFor: Registration | undefined = current.dependencies
+      .map((urn) => byUrn.get(urn))
+      .filter((d): d is Registration => d !== undefined && d.end <= start + 0.05 && d.end >= start - 0.25)
+      .sort((a, b) => b.end - a.end)[0];
+    current = waitedFor;
+  }
+  return chain;
 }
 
 /** Where an up's time went, from the engine's own trace: phases, the slowest steps, parallelism. */
@@ -69,6 +113,7 @@ export function timeline(traceFile: string): string[] {
   }
   const constructs = named("pulumirpc.ResourceProvider/Construct");
   const short = (urn?: string) => (urn ? `${urn.split("::")[2]?.split("$").slice(-1)[0]} ${urn.split("::")[3]}` : "?");
+  const origin = Math.min(...all.map((s) => s.start));
   return [
     `  whole command ${wall ? seconds(wall).toFixed(1) : "?"} s; the program ran ${program ? seconds(program).toFixed(1) : "?"} s of it; at most ${widest} provider steps at once`,
     "  by phase (the engine's trace; summed time overlaps, as steps run in parallel):",
@@ -86,6 +131,8 @@ export function timeline(traceFile: string): string[] {
     phase("state checkpoints written (file backend)", named("gocloud.dev/blob.NewWriter", "pulumi-cli")),
     "  each chart's Construct (render, and its children's registration and steps):",
     ...constructs.map((s) => `    ${seconds(s).toFixed(1).padStart(6)} s  ${short(s.urn)}`),
+    "  the chain the last registration waited on (seconds from the command's start; each link began as the one before it ended):",
+    ...criticalPath(registrations(all)).map((r) => `    ${(r.start - origin).toFixed(1).padStart(5)}-${(r.end - origin).toFixed(1).padEnd(5)} ${short(r.urn)}`),
     "  slowest provider steps:",
     ...[...steps]
       .sort((a, b) => seconds(b) - seconds(a))
