@@ -300,7 +300,14 @@ describe("the charts' post-renderer", () => {
     const crd = (plural: string) =>
       `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ${plural}.monitoring.coreos.com\nspec:\n  group: monitoring.coreos.com\n  versions: []\n`;
     const input = stream(crd("thanosrulers"), crd("servicemonitors"), crd("scrapeconfigs"));
-    const left = objects(postRender(input, { drop: ["apiextensions.k8s.io/CustomResourceDefinition/thanosrulers.monitoring.coreos.com", "apiextensions.k8s.io/CustomResourceDefinition/scrapeconfigs.monitoring.coreos.com"] }))
+    const left = objects(
+      postRender(input, {
+        drop: [
+          "apiextensions.k8s.io/CustomResourceDefinition/thanosrulers.monitoring.coreos.com",
+          "apiextensions.k8s.io/CustomResourceDefinition/scrapeconfigs.monitoring.coreos.com",
+        ],
+      }),
+    )
       .filter((o) => o !== null && o !== undefined)
       .map((o) => (o.metadata as { name: string }).name);
     expect(left).toEqual(["servicemonitors.monitoring.coreos.com"]);
