@@ -40,18 +40,8 @@ const stackName = (services: number) => `bench-${services}`;
 function project(services: number): { dir: string; pulumi: (...args: string[]) => string } {
   const dir = path.join(work, `project-${services}`);
   fs.mkdirSync(dir, { recursive: true });
-  for (const entry of [
-    "index.ts",
-    "stack.ts",
-    "program.env",
-    "config",
-    "components",
-    "features",
-    "services",
-    "package.json",
-    "tsconfig.json",
-    "node_modules",
-  ]) {
+  // Every top-level entry but the project and stack files (as scripts/e2e links them).
+  for (const entry of fs.readdirSync(repo).filter((e) => !e.startsWith(".") && !/^Pulumi.*\.yaml$/.test(e))) {
     fs.symlinkSync(path.join(repo, entry), path.join(dir, entry));
   }
   fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));

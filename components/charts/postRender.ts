@@ -113,8 +113,9 @@ export function postRender(manifests: string, options: PostRenderOptions = {}): 
       if (kind === undefined || !(rewrittenKinds.has(kind) || droppedKinds.has(kind))) return part;
       const [object, ...more] = loadAll(part, { schema: chartYaml });
       if (more.length > 0 || !isObject(object)) return part;
+      const kindOf = groupKind(object);
       const name = isObject(object.metadata) ? String(object.metadata.name) : "";
-      if (dropped.has(groupKind(object)) || dropped.has(`${groupKind(object)}/${name}`)) return "\n";
+      if (dropped.has(kindOf) || dropped.has(`${kindOf}/${name}`)) return "\n";
       const rewritten = rewrite(object);
       return rewritten === undefined ? part : `\n${JSON.stringify(rewritten)}\n`;
     })

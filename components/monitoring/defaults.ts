@@ -32,7 +32,7 @@ export const monitoringDefaults = {
    * would go with their CRDs; left out elsewhere.
    */
   optionalKinds: {
-    crds: ["prometheusagents", "scrapeconfigs", "thanosrulers"].map((plural) => `${plural}.monitoring.coreos.com`),
+    crds: ["prometheusagents", "scrapeconfigs", "thanosrulers"].map(operatorCrd),
     installed: (environment: string) => environment === "prod",
   },
   /**
@@ -50,6 +50,11 @@ export const monitoringDefaults = {
     configReloader: sized("10m", "16Mi", "100m", "64Mi"),
   },
 } as const;
+
+/** A prometheus-operator CRD's name, from its kind's plural. */
+export function operatorCrd(plural: string): string {
+  return `${plural}.monitoring.coreos.com`;
+}
 
 function sized(cpu: string, memory: string, cpuLimit: string, memoryLimit: string) {
   return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } } as const;

@@ -6,7 +6,7 @@ import { podScheduling, type Scheduling } from "../apps/scheduling";
 import { charts, type ChartSource, chartSource, chartValues } from "../charts/charts";
 import { AppNamespace } from "../namespace/appNamespace";
 import { overviewDashboard } from "./dashboards";
-import { monitoringDefaults } from "./defaults";
+import { monitoringDefaults, operatorCrd } from "./defaults";
 import { dashboardConfigMap } from "./serviceMonitoring";
 import { quantityValue } from "../quantities";
 
@@ -228,7 +228,7 @@ export const prometheusOperatorCrds = [
   "scrapeconfigs",
   "servicemonitors",
   "thanosrulers",
-].map((plural) => `${plural}.monitoring.coreos.com`);
+].map(operatorCrd);
 
 /** A CRD as cli-utils' depends-on annotation and the post-renderer's `drop` name it. */
 const crdReference = (name: string) => `apiextensions.k8s.io/CustomResourceDefinition/${name}`;

@@ -73,15 +73,17 @@ describe("the consumer's frontend", () => {
 
 describe("the package's charts", () => {
   it("pipe their manifests through the package's post-renderer, which runs from the consumer's directory", async () => {
-    const { Monitoring } = await import("@flotilla/stack");
+    const { Monitoring, monitoringDefaults } = await import("@flotilla/stack");
     new Monitoring("consumer-monitoring", { grafanaAdminPassword: pulumi.secret("an admin password") });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const chart = registered.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name === "consumer-monitoring");
     const { command, args } = chart?.inputs.postRenderer as { command: string; args: string[] };
     // The installed package's JavaScript, by a path relative to the project: the same on every
     // machine; then what Monitoring leaves out (prometheus-operator's kinds Flotilla does not use).
-    expect(args[0]).toBe("node_modules/@flotilla/stack/bin/components/charts/postRender.js");
-    expect(args.slice(1).filter((arg) => arg !== "--drop")).toHaveLength(3);
+    expect(args).toEqual([
+      "node_modules/@flotilla/stack/bin/components/charts/postRender.js",
+      ...monitoringDefaults.optionalKinds.crds.flatMap((crd) => ["--drop", `apiextensions.k8s.io/CustomResourceDefinition/${crd}`]),
+    ]);
     const service = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n";
     const output = execFileSync(command, args, { input: service, encoding: "utf8" });
     expect(JSON.parse(output.replace(/^---\n/, ""))).toEqual({
