@@ -96,13 +96,14 @@ const schedulingObject = (what: string) =>
 export const schedulingSchema = (what: string) => schedulingObject(what).prefault({}).describe(`Where ${what} run; any node when unset.`);
 
 /**
- * Where a feature's operator runs when apart from the feature's other pods: operators often go to
- * a system node pool while what they run gets nodes of its own. Unset, the feature's `scheduling`.
+ * Where some of a feature's pods run when apart from the rest: `what` runs on these nodes, the
+ * feature's `scheduling` when unset. `why` says when one would set it.
  */
-export const operatorSchedulingSchema = (operator: string) =>
-  schedulingObject(operator)
-    .optional()
-    .describe(`Where ${operator} runs, when apart from the feature's other pods (a system node pool); the feature's \`scheduling\` when unset.`);
+export const apartSchedulingSchema = (what: string, why: string) =>
+  schedulingObject(what).optional().describe(`Where ${what} runs, when apart from the feature's other pods (${why}); the feature's \`scheduling\` when unset.`);
+
+/** Where a feature's operator runs: operators often go to a system node pool while what they run gets nodes of its own. */
+export const operatorSchedulingSchema = (operator: string) => apartSchedulingSchema(operator, "a system node pool");
 
 /** An image reference with an optional tag and an optional `@sha256:` digest. */
 export const imageReferencePattern =

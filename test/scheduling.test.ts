@@ -95,3 +95,32 @@ describe("operators placed apart from what they run", async () => {
     expect(cluster.spec.affinity).toMatchObject({ nodeSelector: observability });
   });
 });
+
+describe("the trace collector placed apart from Jaeger", async () => {
+  const near = { "example.com/pool": "apps" };
+  const run = await runStack("dev", (c) => {
+    c["flotilla:tracing"] = {
+      ...c["flotilla:tracing"],
+      scheduling: { nodeSelector: observability, tolerations: dedicated },
+      collector: { scheduling: { nodeSelector: near } },
+    };
+  });
+  const chart = (name: string) => run.ofType(CHART).find((c) => c.inputs.chart === name)?.inputs.values;
+
+  it("runs the collector on its own nodes, with none of the feature's tolerations, and Jaeger on the feature's", () => {
+    expect(chart("opentelemetry-collector").nodeSelector).toEqual(near);
+    expect(chart("opentelemetry-collector").tolerations).toBeUndefined();
+    expect(chart("jaeger").jaeger).toMatchObject({ nodeSelector: observability, tolerations: [{ ...dedicated[0] }] });
+  });
+});
+
+describe("the trace collector with no scheduling of its own", async () => {
+  const run = await runStack("dev", (c) => {
+    c["flotilla:tracing"] = { ...c["flotilla:tracing"], scheduling: { nodeSelector: observability } };
+  });
+
+  it("follows the feature's scheduling, as Jaeger does", () => {
+    const values = run.ofType(CHART).find((c) => c.inputs.chart === "opentelemetry-collector")?.inputs.values;
+    expect(values.nodeSelector).toEqual(observability);
+  });
+});

@@ -58,10 +58,16 @@ export interface TracingArgs {
    */
   readonly chartSource?: ChartSource;
   /**
-   * Which nodes the collector and Jaeger run on.
+   * Which nodes Jaeger runs on, and the collector unless `collectorScheduling` says otherwise.
    * @default any node
    */
   readonly scheduling?: Scheduling;
+  /**
+   * Which nodes the collector runs on, when apart from Jaeger: near the services that send to it,
+   * say, while Jaeger has nodes of its own.
+   * @default `scheduling`
+   */
+  readonly collectorScheduling?: Scheduling;
   /**
    * Monitoring by prometheus-operator and Grafana: a PodMonitor on the collector's metrics port,
    * alerts on spans refused or dropped, and Jaeger as a Grafana data source.
@@ -123,6 +129,7 @@ export class Tracing extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`collectorReplicas must be a whole number of at least 1, not ${replicas}`, this);
     }
     const placed = podScheduling(args.scheduling);
+    const collectorPlaced = podScheduling(args.collectorScheduling ?? args.scheduling);
     const labels = (component: string) => standardLabels(name, component);
     const namespace = new AppNamespace(
       `${name}-namespace`,
@@ -160,7 +167,7 @@ export class Tracing extends pulumi.ComponentResource {
             metrics: { enabled: true },
           },
           config: collectorConfigOverrides(`${jaegerRelease}.${d.namespace}.svc.cluster.local:${d.otlpPort}`),
-          ...placed,
+          ...collectorPlaced,
         }),
       },
       child,

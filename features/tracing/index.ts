@@ -10,7 +10,7 @@ import { charts } from "../../components/charts/charts";
 import { tracingDefaults as d } from "../../components/tracing/defaults";
 import { collectorEndpoint, collectorPodLabels, jaegerPodLabels, Tracing } from "../../components/tracing/tracing";
 import { podRequests } from "../../components/podDemand";
-import { resourcesSchema, schedulingSchema } from "../../config/parts";
+import { apartSchedulingSchema, resourcesSchema, schedulingSchema } from "../../config/parts";
 import { defineFeature } from "../feature";
 
 /** The variables a service gets; the feature refuses a service that sets one itself. */
@@ -46,6 +46,7 @@ const tracingSchema = z
       .strictObject({
         replicas: z.number().int().min(1).max(10).optional().describe("Collector replicas: 2 in prod, 1 elsewhere when unset."),
         resources: resourcesSchema(d.collector.resources),
+        scheduling: apartSchedulingSchema("the collector", "beside the services that send to it, Jaeger on nodes of its own"),
       })
       .prefault({}),
     jaeger: z.strictObject({ resources: resourcesSchema(d.jaeger.resources) }).prefault({}),
@@ -135,6 +136,7 @@ export const tracingFeature = defineFeature({
         jaegerResources: slice.jaeger.resources,
         chartSource: context.chartSource,
         scheduling: slice.scheduling,
+        ...(slice.collector.scheduling ? { collectorScheduling: slice.collector.scheduling } : {}),
         ...(monitoring ? { monitoring: { ...monitoring, tracesToLogs: logs?.tracesToLogs } } : {}),
       },
       context.opts,
