@@ -16,9 +16,9 @@ export interface TracingRulesArgs {
 /** The tracing pipeline's rule group. */
 export function tracingRules(args: TracingRulesArgs): RuleGroup[] {
   const selector = `namespace="${args.namespace}"`;
-  // A collector counter by its name with or without `_total`: collector v0.165.0 with the chart's
-  // telemetry configuration exposes them without (scripts/verify-logs, test/live/traces), while
-  // the collector's documentation and older releases name them with it.
+  // A collector counter by its name with or without `_total`: collector v0.158.0 (the chart's) and
+  // v0.165.0 with the chart's telemetry configuration expose them without (scripts/verify-logs,
+  // test/live/traces), while the collector's documentation and older releases name them with it.
   const counter = (name: string) => `{__name__=~"${name}(_total)?",${selector}}`;
   const failed = (stage: "send" | "enqueue") => `sum by (namespace, exporter) (rate(${counter(`otelcol_exporter_${stage}_failed_spans`)}[5m]))`;
   const alert = (name: string, rule: Omit<AlertRule, "alert" | "annotations" | "labels"> & { summary: string; description: string }): AlertRule => ({

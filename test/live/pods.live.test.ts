@@ -3,12 +3,15 @@
  * left them: started for real, through their probes, under Pod Security "restricted"; reached
  * through Service DNS and `kubectl port-forward`; gRPC calls balanced over users' pods; the
  * NetworkPolicies enforced, case by case from the services' declarations; rollouts and a lost pod
- * under a bounded load, without a failed read. Figures are printed beside their targets.
+ * under a bounded load, without a failed read; the trace collector's own chart pod taking the
+ * services' spans. Figures are printed beside their targets.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
+import { tracingDefaults } from "../../components/tracing/defaults";
+import { collectorEndpoint } from "../../components/tracing/tracing";
 import { eventually, requiredEnv } from "./env";
 import { get, items, kubectl, kubectlApply, kubectlAsync, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
@@ -21,6 +24,10 @@ const node = requiredEnv("FLOTILLA_E2E_NODE");
 const services = deployedConfig().services as Record<string, ReturnType<typeof deployedConfig>["services"][string] & { database?: ExternalDatabase }>;
 type ExternalDatabase = { readonly type: string; readonly cidr?: string; readonly port: number };
 const monitoringNamespace = "monitoring";
+/** The trace collector, when the stack traces: its Service's name and the two ports it opens. */
+const collector = deployedConfig().tracing?.enabled
+  ? { host: new URL(collectorEndpoint).hostname, otlpPort: tracingDefaults.otlpPort, metricsPort: tracingDefaults.collectorMetricsPort }
+  : undefined;
 /** A namespace of no feature, with no policy of its own; new each run, as deleting one takes a while. */
 const scratchNamespace = `flotilla-e2e-outsider-${Date.now().toString(36)}`;
 const figures: string[] = [];
@@ -59,12 +66,12 @@ function nodeMemory(): string {
 }
 
 /** Why a pod's container restarted: its last state and the end of the log it left. */
-function restartCause(pod: any): string {
+function restartCause(pod: any, podNamespace = namespace): string {
   const status = pod.status.containerStatuses[0];
   if (!status.restartCount) return `${pod.metadata.name} restarted`;
   let previousLog: string;
   try {
-    previousLog = kubectl("logs", "-n", namespace, pod.metadata.name, "--previous", "--tail", "5");
+    previousLog = kubectl("logs", "-n", podNamespace, pod.metadata.name, "--previous", "--tail", "5");
   } catch (error) {
     previousLog = `(no previous log: ${String(error).split("\n")[0]})`;
   }
@@ -177,6 +184,23 @@ describe("NetworkPolicies, enforced by kube-router, case by case from the declar
       });
     }
   }
+  // The trace collector: each service sends spans to its OTLP port (tracing's egress path), only
+  // Prometheus' namespace reads its metrics, and no one else reaches either.
+  if (collector) {
+    const toCollector = (port: "otlpPort" | "metricsPort"): Check => ({
+      id: `collector:${port}`,
+      kind: "connect",
+      host: collector.host,
+      port: collector[port],
+    });
+    for (const from of names) {
+      cases.push({ source: from, check: toCollector("otlpPort"), expected: "open", why: "every service sends its spans" });
+      cases.push({ source: from, check: toCollector("metricsPort"), expected: "closed", why: "only the monitoring namespace scrapes it" });
+    }
+    cases.push({ source: scratchNamespace, check: toCollector("otlpPort"), expected: "closed", why: "not an app namespace" });
+    cases.push({ source: monitoringNamespace, check: toCollector("metricsPort"), expected: "open", why: "Prometheus' namespace scrapes it" });
+    cases.push({ source: monitoringNamespace, check: toCollector("otlpPort"), expected: "closed", why: "not an app namespace" });
+  }
   // A pod outside the stack reaches the gateway's ClusterIP by its DNS name, which answers from users.
   const viaGateway: Check = { id: "gateway-get", kind: "get", url: `http://${host("gateway")}:${services.gateway?.port}/v1/users/1` };
 
@@ -225,6 +249,48 @@ const reads = async (count: number) => {
     await Promise.all(Array.from({ length: 8 }, () => fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer())));
   }
 };
+
+describe.runIf(collector)("the trace collector, the chart's own pod on the real node", () => {
+  const tracingNamespace = tracingDefaults.namespace;
+  const collectorPods = () =>
+    items("-n", tracingNamespace, "pods", "-l", "app.kubernetes.io/name=opentelemetry-collector").filter((p) => !p.metadata.deletionTimestamp);
+  /** The sum of a counter's series (the OTLP receiver's, the only one) on the collector's own metrics endpoint. */
+  const counter = async (pod: any, name: string) => {
+    const text = await (await fetch(`http://${pod.status.podIP}:${collector?.metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    return [...text.matchAll(new RegExp(`^${name}(?:_total)?(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+
+  it("runs there, Ready through the chart's probes, non-root on a read-only root with no capabilities", () => {
+    const pods = collectorPods();
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) {
+      expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
+      expect(ready(pod), pod.metadata.name).toBe(true);
+      expect(pod.status.containerStatuses[0].restartCount, restartCause(pod, tracingNamespace)).toBe(0);
+      expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
+      expect(pod.spec.containers[0].securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      });
+    }
+  });
+
+  it("accepts the spans of requests through the gateway, sent by the services to its Service's name, and refuses none", async () => {
+    const pods = collectorPods();
+    const before = await Promise.all(pods.map((pod) => counter(pod, "otelcol_receiver_accepted_spans")));
+    // Each read makes three spans (the gateway's server and client spans, users' server span),
+    // exported in batches a few seconds apart.
+    const accepted = await eventually("the collector to accept the new requests' spans", 30, async () => {
+      await reads(40);
+      const now = await Promise.all(pods.map((pod) => counter(pod, "otelcol_receiver_accepted_spans")));
+      const added = now.reduce((sum, n, i) => sum + n - (before[i] ?? 0), 0);
+      return added >= 3 * 40 ? added : undefined;
+    });
+    figure(`trace collector: ${accepted} spans accepted over OTLP from the services' pods`);
+    for (const pod of pods) expect(await counter(pod, "otelcol_receiver_refused_spans"), pod.metadata.name).toBe(0);
+  });
+});
 
 describe("gRPC calls balanced over users' pods (headless Service, round_robin)", () => {
   it("spreads the gateway's calls: each of users' pods serves between a sixth and a half", async () => {
