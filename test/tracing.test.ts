@@ -56,9 +56,9 @@ describe.each(["dev", "prod"] as const)("tracing in the %s stack", async (stack)
     expect(values.config.service.pipelines).toEqual({
       logs: null,
       metrics: null,
-      traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp"] },
+      traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"] },
     });
-    expect(values.config.exporters.otlp.endpoint).toBe("jaeger.tracing.svc.cluster.local:4317");
+    expect(values.config.exporters.otlp_grpc.endpoint).toBe("jaeger.tracing.svc.cluster.local:4317");
     expect(values.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,

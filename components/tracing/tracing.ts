@@ -307,13 +307,14 @@ export function collectorConfigOverrides(jaegerOtlp: string): Record<string, unk
     exporters: {
       debug: null,
       // In-cluster, in plain text: the policies let only this collector reach Jaeger's port.
-      otlp: { endpoint: jaegerOtlp, tls: { insecure: true } },
+      // `otlp_grpc`, the name 0.158 gives the OTLP gRPC exporter (`otlp` is its deprecated alias).
+      otlp_grpc: { endpoint: jaegerOtlp, tls: { insecure: true } },
     },
     service: {
       pipelines: {
         logs: null,
         metrics: null,
-        traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp"] },
+        traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"] },
       },
     },
   };
