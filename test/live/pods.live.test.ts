@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { tracingDefaults } from "../../components/tracing/defaults";
-import { collectorEndpoint } from "../../components/tracing/tracing";
+import { collectorEndpoint, collectorPodLabels } from "../../components/tracing/tracing";
 import { eventually, requiredEnv } from "./env";
 import { get, items, kubectl, kubectlApply, kubectlAsync, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
@@ -253,7 +253,15 @@ const reads = async (count: number) => {
 describe.runIf(collector)("the trace collector, the chart's own pod on the real node", () => {
   const tracingNamespace = tracingDefaults.namespace;
   const collectorPods = () =>
-    items("-n", tracingNamespace, "pods", "-l", "app.kubernetes.io/name=opentelemetry-collector").filter((p) => !p.metadata.deletionTimestamp);
+    items(
+      "-n",
+      tracingNamespace,
+      "pods",
+      "-l",
+      Object.entries(collectorPodLabels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(","),
+    ).filter((p) => !p.metadata.deletionTimestamp);
   /** The sum of a counter's series (the OTLP receiver's, the only one) on the collector's own metrics endpoint. */
   const counter = async (pod: any, name: string) => {
     const text = await (await fetch(`http://${pod.status.podIP}:${collector?.metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
