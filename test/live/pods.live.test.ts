@@ -28,6 +28,18 @@ const monitoringNamespace = "monitoring";
 const collector = deployedConfig().tracing?.enabled
   ? { host: new URL(collectorEndpoint).hostname, otlpPort: tracingDefaults.otlpPort, metricsPort: tracingDefaults.collectorMetricsPort }
   : undefined;
+/** The trace collector's pods, found by the chart's selector labels that its policy selects too. */
+const collectorPods = () =>
+  items(
+    "-n",
+    tracingDefaults.namespace,
+    "pods",
+    "-l",
+    Object.entries(collectorPodLabels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(","),
+  ).filter((p) => !p.metadata.deletionTimestamp);
+const collectorSource = "the collector";
 /** A namespace of no feature, with no policy of its own; new each run, as deleting one takes a while. */
 const scratchNamespace = `flotilla-e2e-outsider-${Date.now().toString(36)}`;
 const figures: string[] = [];
@@ -200,6 +212,16 @@ describe("NetworkPolicies, enforced by kube-router, case by case from the declar
     cases.push({ source: scratchNamespace, check: toCollector("otlpPort"), expected: "closed", why: "not an app namespace" });
     cases.push({ source: monitoringNamespace, check: toCollector("metricsPort"), expected: "open", why: "Prometheus' namespace scrapes it" });
     cases.push({ source: monitoringNamespace, check: toCollector("otlpPort"), expected: "closed", why: "not an app namespace" });
+    // From the collector's own pod: it sends to Jaeger alone, and DNS.
+    for (const to of names) {
+      cases.push({ source: collectorSource, check: connect(to, "port"), expected: "closed", why: "the collector sends to Jaeger alone" });
+      cases.push({
+        source: collectorSource,
+        check: { id: `dns:${to}`, kind: "resolve", host: host(to) },
+        expected: "open",
+        why: "DNS is open to the collector",
+      });
+    }
   }
   // A pod outside the stack reaches the gateway's ClusterIP by its DNS name, which answers from users.
   const viaGateway: Check = { id: "gateway-get", kind: "get", url: `http://${host("gateway")}:${services.gateway?.port}/v1/users/1` };
@@ -212,6 +234,10 @@ describe("NetworkPolicies, enforced by kube-router, case by case from the declar
         if (source in services) {
           const pod = podsOf(source)[0]?.metadata.name;
           return [source, await probeFromPod(namespace, pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
+        }
+        if (source === collectorSource) {
+          const pod = collectorPods()[0]?.metadata.name;
+          return [source, await probeFromPod(tracingDefaults.namespace, pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
         }
         const extra = source === scratchNamespace ? [viaGateway] : [];
         return [source, await probeFromNamespace(source, "flotilla-e2e-probe", [...checks, ...extra])] as const;
@@ -252,16 +278,6 @@ const reads = async (count: number) => {
 
 describe.runIf(collector)("the trace collector, the chart's own pod on the real node", () => {
   const tracingNamespace = tracingDefaults.namespace;
-  const collectorPods = () =>
-    items(
-      "-n",
-      tracingNamespace,
-      "pods",
-      "-l",
-      Object.entries(collectorPodLabels)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(","),
-    ).filter((p) => !p.metadata.deletionTimestamp);
   /** The sum of a counter's series (the OTLP receiver's, the only one) on the collector's own metrics endpoint. */
   const counter = async (pod: any, name: string) => {
     const text = await (await fetch(`http://${pod.status.podIP}:${collector?.metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
