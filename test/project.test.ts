@@ -11,11 +11,15 @@ import { projectDir } from "./harness";
 
 const projects = [".", "examples/consumer"];
 
-describe.each(projects)("the project in %s", (dir) => {
+/** The Node arguments a project's Pulumi.yaml gives its program. */
+function nodeArgsOf(dir: string): string[] {
   const project = parse(fs.readFileSync(path.join(projectDir, dir, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string } } };
-  const nodeArgs = project.runtime.options.nodeargs.split(/\s+/);
-  const envFile = nodeArgs.find((arg) => arg.startsWith("--env-file="))?.slice("--env-file=".length);
+  return project.runtime.options.nodeargs.split(/\s+/);
+}
 
+describe.each(projects)("the project in %s", (dir) => {
+  const nodeArgs = nodeArgsOf(dir);
+  const envFile = nodeArgs.find((arg) => arg.startsWith("--env-file="))?.slice("--env-file=".length);
   const imports = nodeArgs.flatMap((arg, i) => (nodeArgs[i - 1] === "--import" ? [arg] : []));
 
   it("runs its TypeScript through tsx and loads an env file and preloads that exist beside Pulumi.yaml", () => {
@@ -37,8 +41,7 @@ describe.each(projects)("the project in %s", (dir) => {
 
 describe("the stack's own project", () => {
   it("turns on Node's compile cache before the SDK loads: its preload comes first", () => {
-    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string } } };
-    expect(project.runtime.options.nodeargs.split(/\s+/).slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
+    expect(nodeArgsOf(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
     expect(fs.readFileSync(path.join(projectDir, "program-start.mjs"), "utf8")).toMatch(/^nodeModule\.enableCompileCache\?\.\(\);$/m);
   });
 });

@@ -136,7 +136,7 @@ export const tracingFeature = defineFeature({
         jaegerResources: slice.jaeger.resources,
         chartSource: context.chartSource,
         scheduling: slice.scheduling,
-        ...(slice.collector.scheduling ? { collectorScheduling: slice.collector.scheduling } : {}),
+        collectorScheduling: slice.collector.scheduling,
         ...(monitoring ? { monitoring: { ...monitoring, tracesToLogs: logs?.tracesToLogs } } : {}),
       },
       context.opts,

@@ -16,6 +16,7 @@ import { eventually, requiredEnv } from "./env";
 import { get, items, kubectl, kubectlApply, kubectlAsync, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
 import { type Check, probeFromNamespace, probeFromPod } from "./probes";
+import { counterTotal } from "./promql";
 import { deployedConfig } from "./stackFile";
 
 const namespace = "flotilla";
@@ -277,12 +278,9 @@ const reads = async (count: number) => {
 };
 
 describe.runIf(collector)("the trace collector, the chart's own pod on the real node", () => {
-  const tracingNamespace = tracingDefaults.namespace;
-  /** The sum of a counter's series (the OTLP receiver's, the only one) on the collector's own metrics endpoint. */
-  const counter = async (pod: any, name: string) => {
-    const text = await (await fetch(`http://${pod.status.podIP}:${collector?.metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
-    return [...text.matchAll(new RegExp(`^${name}(?:_total)?(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
-  };
+  /** A counter (the OTLP receiver's, the only one) on the collector's own metrics endpoint. */
+  const counter = async (pod: any, name: string) =>
+    counterTotal(await (await fetch(`http://${pod.status.podIP}:${collector?.metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text(), name);
 
   it("runs there, Ready through the chart's probes, non-root on a read-only root with no capabilities", () => {
     const pods = collectorPods();
@@ -290,7 +288,7 @@ describe.runIf(collector)("the trace collector, the chart's own pod on the real 
     for (const pod of pods) {
       expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
       expect(ready(pod), pod.metadata.name).toBe(true);
-      expect(pod.status.containerStatuses[0].restartCount, restartCause(pod, tracingNamespace)).toBe(0);
+      expect(pod.status.containerStatuses[0].restartCount, restartCause(pod, tracingDefaults.namespace)).toBe(0);
       expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
       expect(pod.spec.containers[0].securityContext).toMatchObject({
         readOnlyRootFilesystem: true,

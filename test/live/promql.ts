@@ -87,3 +87,11 @@ export async function everySelectorFindsSeries(instant: Instant, expr: string, s
     }
   }
 }
+
+/**
+ * The sum of a counter's samples in a `/metrics` page, named with or without `_total`, as the
+ * collector's alert rules read it (components/tracing/rules.ts); 0 when it has none.
+ */
+export function counterTotal(metricsText: string, name: string): number {
+  return [...metricsText.matchAll(new RegExp(`^${name}(?:_total)?(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
+}

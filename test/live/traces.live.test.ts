@@ -13,6 +13,7 @@ import { dataStream } from "../../components/logging/pipeline";
 import { tracingDefaults } from "../../components/tracing/defaults";
 import { tracingRules } from "../../components/tracing/rules";
 import { eventually, requiredEnv } from "./env";
+import { counterTotal } from "./promql";
 
 const jaeger = requiredEnv("JAEGER_QUERY_URL");
 const elasticsearch = requiredEnv("ELASTICSEARCH_URL");
@@ -155,16 +156,13 @@ describe("one request's trace in a real Jaeger, beside its logs in Elasticsearch
   });
 
   it("passes the spans on through the collector, whose counters its alert rules read", async () => {
-    // Counters with or without `_total`, as components/tracing/rules.ts reads them.
-    const total = (text: string, name: string) =>
-      [...text.matchAll(new RegExp(`^${name}(?:_total)?(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
     const text = await eventually("spans sent on by the collector", 30, async () => {
       const body = await (await fetch(collectorMetrics)).text();
-      return total(body, "otelcol_exporter_sent_spans") > 0 ? body : undefined;
+      return counterTotal(body, "otelcol_exporter_sent_spans") > 0 ? body : undefined;
     });
-    expect(total(text, "otelcol_receiver_accepted_spans")).toBeGreaterThanOrEqual(3);
-    expect(total(text, "otelcol_receiver_refused_spans")).toBe(0);
-    expect(total(text, "otelcol_exporter_send_failed_spans")).toBe(0);
+    expect(counterTotal(text, "otelcol_receiver_accepted_spans")).toBeGreaterThanOrEqual(3);
+    expect(counterTotal(text, "otelcol_receiver_refused_spans")).toBe(0);
+    expect(counterTotal(text, "otelcol_exporter_send_failed_spans")).toBe(0);
     // The refusals' rule reads a counter the collector has from its first span on; the exporter's
     // failure counters appear only once a span failed (none here), which is why the dropped-spans
     // rule stands in a zero for a missing one (test/promtool covers both shapes).
