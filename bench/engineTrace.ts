@@ -114,6 +114,14 @@ export function timeline(traceFile: string): string[] {
   const constructs = named("pulumirpc.ResourceProvider/Construct");
   const short = (urn?: string) => (urn ? `${urn.split("::")[2]?.split("$").slice(-1)[0]} ${urn.split("::")[3]}` : "?");
   const origin = Math.min(...all.map((s) => s.start));
+  // What the command did before the chain began (the CLI, plugins and language host starting, the
+  // state read, the providers configured): the longest spans that ended by then.
+  const chain = criticalPath(registrations(all));
+  const chainStart = chain[0]?.start ?? origin;
+  const early = all
+    .filter((s) => s.end <= chainStart)
+    .sort((a, b) => seconds(b) - seconds(a))
+    .slice(0, 10);
   return [
     `  whole command ${wall ? seconds(wall).toFixed(1) : "?"} s; the program ran ${program ? seconds(program).toFixed(1) : "?"} s of it; at most ${widest} provider steps at once`,
     "  by phase (the engine's trace; summed time overlaps, as steps run in parallel):",
@@ -131,8 +139,13 @@ export function timeline(traceFile: string): string[] {
     phase("state checkpoints written (file backend)", named("gocloud.dev/blob.NewWriter", "pulumi-cli")),
     "  each chart's Construct (render, and its children's registration and steps):",
     ...constructs.map((s) => `    ${seconds(s).toFixed(1).padStart(6)} s  ${short(s.urn)}`),
+    `  before the chain below began (${(chainStart - origin).toFixed(1)} s from the command's start), the longest spans:`,
+    ...early.map(
+      (s) =>
+        `    ${(s.start - origin).toFixed(1).padStart(5)}-${(s.end - origin).toFixed(1).padEnd(5)} ${s.service} ${s.name}${s.urn ? ` ${short(s.urn)}` : ""}`,
+    ),
     "  the chain the last registration waited on (seconds from the command's start; each link began as the one before it ended):",
-    ...criticalPath(registrations(all)).map((r) => `    ${(r.start - origin).toFixed(1).padStart(5)}-${(r.end - origin).toFixed(1).padEnd(5)} ${short(r.urn)}`),
+    ...chain.map((r) => `    ${(r.start - origin).toFixed(1).padStart(5)}-${(r.end - origin).toFixed(1).padEnd(5)} ${short(r.urn)}`),
     "  slowest provider steps:",
     ...[...steps]
       .sort((a, b) => seconds(b) - seconds(a))
