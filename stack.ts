@@ -2,7 +2,7 @@
  * The Flotilla stack: validated config in, cluster, registry, images and services out. `index.ts`
  * runs it for `pulumi up`; tests and the benchmark run it under mocks with any config.
  */
-import * as aws from "@pulumi/aws";
+import { getAvailabilityZones } from "@pulumi/aws/getAvailabilityZones";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
@@ -186,7 +186,7 @@ async function checkRegion(config: StackConfig): Promise<void> {
   if (config.cluster.type !== "eks") {
     return;
   }
-  const { names } = await aws.getAvailabilityZones({ state: "available" });
+  const { names } = await getAvailabilityZones({ state: "available" });
   if (names.length < config.cluster.availabilityZones) {
     throw new ConfigError([
       `${configNamespace}:cluster.availabilityZones: the region has ${names.length} available zones (${names.join(", ")}); ${config.cluster.availabilityZones} were asked for`,

@@ -1,4 +1,10 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultKubernetesVersion, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./addonVersions";
@@ -102,14 +108,14 @@ export class EksCluster extends pulumi.ComponentResource {
     const kept = { ...child, protect: args.protect ?? false };
 
     // The stack checks the region has enough zones before registering anything (stack.ts).
-    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => names.slice(0, zoneCount));
-    const vpc = new aws.ec2.Vpc(name, { cidrBlock: vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: name } }, child);
-    const gateway = new aws.ec2.InternetGateway(name, { vpcId: vpc.id, tags }, child);
+    const zones = getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => names.slice(0, zoneCount));
+    const vpc = new ec2.Vpc(name, { cidrBlock: vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: name } }, child);
+    const gateway = new ec2.InternetGateway(name, { vpcId: vpc.id, tags }, child);
     const cidrs = subnetCidrs(vpcCidr, zoneCount * 2);
-    const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, child);
+    const publicRoutes = new ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, child);
     const subnets = (kind: "public" | "private") =>
       Array.from({ length: zoneCount }, (_, i) => {
-        const subnet = new aws.ec2.Subnet(
+        const subnet = new ec2.Subnet(
           `${name}-${kind}-${i}`,
           {
             vpcId: vpc.id,
@@ -125,37 +131,35 @@ export class EksCluster extends pulumi.ComponentResource {
       });
     const publicSubnets = subnets("public");
     const privateSubnets = subnets("private");
-    publicSubnets.forEach(
-      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child),
-    );
+    publicSubnets.forEach((subnet, i) => new ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child));
     // One NAT gateway: the nodes' egress survives only while its zone does, at a third of the cost.
-    const natAddress = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, child);
-    const nat = new aws.ec2.NatGateway(
+    const natAddress = new ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, child);
+    const nat = new ec2.NatGateway(
       name,
-      { subnetId: (publicSubnets[0] as aws.ec2.Subnet).id, allocationId: natAddress.id, tags },
+      { subnetId: (publicSubnets[0] as ec2.Subnet).id, allocationId: natAddress.id, tags },
       { ...child, dependsOn: [gateway] },
     );
-    const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags }, child);
+    const privateRoutes = new ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags }, child);
     privateSubnets.forEach(
-      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child),
+      (subnet, i) => new ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child),
     );
 
     // One lookup of the partition (aws, aws-cn, aws-us-gov) for every ARN built below.
-    const partition = aws.getPartitionOutput({}, child).partition;
+    const partition = getPartitionOutput({}, child).partition;
     const managedPolicy = (policyName: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policyName}`;
-    const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("eks.amazonaws.com")), tags }, child);
-    new aws.iam.RolePolicyAttachment(`${name}-cluster`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, child);
-    const nodeRole = new aws.iam.Role(`${name}-nodes`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("ec2.amazonaws.com")), tags }, child);
+    const clusterRole = new iam.Role(`${name}-cluster`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("eks.amazonaws.com")), tags }, child);
+    new iam.RolePolicyAttachment(`${name}-cluster`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, child);
+    const nodeRole = new iam.Role(`${name}-nodes`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("ec2.amazonaws.com")), tags }, child);
     const nodePolicies = nodePolicyNames.map(
-      (policy) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, child),
+      (policy) => new iam.RolePolicyAttachment(`${name}-nodes-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, child),
     );
-    const secretsKey = new aws.kms.Key(
+    const secretsKey = new kms.Key(
       `${name}-secrets`,
       { description: `${name} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
       kept,
     );
 
-    const cluster = new aws.eks.Cluster(
+    const cluster = new eks.Cluster(
       name,
       {
         roleArn: clusterRole.arn,
@@ -174,8 +178,8 @@ export class EksCluster extends pulumi.ComponentResource {
       kept,
     );
     // vpc-cni and kube-proxy before the nodes, which cannot become ready without a network.
-    const addon = (addonName: EksAddon, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
-      new aws.eks.Addon(
+    const addon = (addonName: EksAddon, extra: Partial<eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new eks.Addon(
         `${name}-${addonName}`,
         {
           clusterName: cluster.name,
@@ -191,7 +195,7 @@ export class EksCluster extends pulumi.ComponentResource {
     const networkAddons = [addon("vpc-cni"), addon("kube-proxy"), addon("eks-pod-identity-agent")];
 
     // IMDSv2 only, one hop: containers cannot reach the instance metadata, so no pod acts as the node's role.
-    const launchTemplate = new aws.ec2.LaunchTemplate(
+    const launchTemplate = new ec2.LaunchTemplate(
       `${name}-nodes`,
       {
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
@@ -203,7 +207,7 @@ export class EksCluster extends pulumi.ComponentResource {
       },
       child,
     );
-    const nodeGroup = new aws.eks.NodeGroup(
+    const nodeGroup = new eks.NodeGroup(
       name,
       {
         clusterName: cluster.name,
@@ -221,13 +225,9 @@ export class EksCluster extends pulumi.ComponentResource {
 
     // The EBS CSI driver's controller acts in AWS through EKS Pod Identity: a role only the
     // Pod Identity service assumes, for this account, holding only the driver's managed policy.
-    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
-    const ebsCsiRole = new aws.iam.Role(
-      `${name}-ebs-csi`,
-      { assumeRolePolicy: accountId.apply((id) => JSON.stringify(podIdentityTrustPolicy(id))), tags },
-      child,
-    );
-    new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsCsiRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") }, child);
+    const accountId = getCallerIdentityOutput({}, child).accountId;
+    const ebsCsiRole = new iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: accountId.apply((id) => JSON.stringify(podIdentityTrustPolicy(id))), tags }, child);
+    new iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsCsiRole.name, policyArn: managedPolicy("service-role/AmazonEBSCSIDriverPolicy") }, child);
     const podAddons = [
       addon("coredns", {}, [nodeGroup]),
       addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [
@@ -240,8 +240,8 @@ export class EksCluster extends pulumi.ComponentResource {
 
     // Cluster administrators by access entry, the API authentication mode's replacement for aws-auth.
     for (const [i, principalArn] of (args.adminRoleArns ?? []).entries()) {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, child);
-      new aws.eks.AccessPolicyAssociation(
+      const entry = new eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, child);
+      new eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
           clusterName: cluster.name,

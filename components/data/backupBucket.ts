@@ -1,4 +1,7 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { podIdentityTrustPolicy } from "../cluster/eksParts";
 import { databaseDefaults as d } from "./defaults";
@@ -29,24 +32,24 @@ export class BackupBucket extends pulumi.ComponentResource {
     const child = { parent: this };
     const kept = { parent: this, protect: args.protect ?? false };
     const tags = { "flotilla:backups": name, ...args.tags };
-    const key = new aws.kms.Key(`${name}-key`, { description: `${name}: database backups`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
+    const key = new kms.Key(`${name}-key`, { description: `${name}: database backups`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
     // Emptied by hand before it goes (forceDestroy off): a destroy never deletes backups on its own.
     // S3 names: lower-case letters, digits and '-'; a prefix of at most 37 characters.
     const bucketPrefix = `${name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-`.slice(0, 37);
-    const bucket = new aws.s3.Bucket(name, { bucketPrefix, forceDestroy: false, tags }, kept);
-    new aws.s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    new aws.s3.BucketPublicAccessBlock(
+    const bucket = new s3.Bucket(name, { bucketPrefix, forceDestroy: false, tags }, kept);
+    new s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    new s3.BucketPublicAccessBlock(
       name,
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       child,
     );
-    new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
+    new s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+    new s3.BucketServerSideEncryptionConfiguration(
       name,
       { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
       child,
     );
-    new aws.s3.BucketLifecycleConfiguration(
+    new s3.BucketLifecycleConfiguration(
       name,
       {
         bucket: bucket.id,
@@ -62,7 +65,7 @@ export class BackupBucket extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.s3.BucketPolicy(name, { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyPolicy(arn))) }, child);
+    new s3.BucketPolicy(name, { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyPolicy(arn))) }, child);
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.keyArn = key.arn;
@@ -99,12 +102,8 @@ export class BackupAccess extends pulumi.ComponentResource {
     // The key's ARN names its account and region (arn:<partition>:kms:<region>:<account>:key/<id>),
     // the bucket's: no lookup per database.
     const keyArn = pulumi.output(args.keyArn);
-    const role = new aws.iam.Role(
-      name,
-      { assumeRolePolicy: keyArn.apply((arn) => JSON.stringify(podIdentityTrustPolicy(arnField(arn, "account")))), tags },
-      child,
-    );
-    new aws.iam.RolePolicy(
+    const role = new iam.Role(name, { assumeRolePolicy: keyArn.apply((arn) => JSON.stringify(podIdentityTrustPolicy(arnField(arn, "account")))), tags }, child);
+    new iam.RolePolicy(
       name,
       {
         role: role.name,
@@ -114,7 +113,7 @@ export class BackupAccess extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.eks.PodIdentityAssociation(
+    new eks.PodIdentityAssociation(
       name,
       { clusterName: args.eksClusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn, tags },
       child,

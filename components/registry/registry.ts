@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as ecr from "@pulumi/aws/ecr";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "./credentials";
 import { ecrDefaults } from "./defaults";
@@ -74,7 +74,7 @@ export class Registry extends pulumi.ComponentResource {
     if (args.type === "ecr") {
       const settings = args.ecr ?? {};
       const repositories = args.repositories.map((repo) => {
-        const repository = new aws.ecr.Repository(
+        const repository = new ecr.Repository(
           `${name}-${repo}`,
           {
             name: `${prefix}/${repo}`,
@@ -86,7 +86,7 @@ export class Registry extends pulumi.ComponentResource {
           },
           { parent: this, protect: args.protect ?? false },
         );
-        new aws.ecr.LifecyclePolicy(
+        new ecr.LifecyclePolicy(
           `${name}-${repo}`,
           {
             repository: repository.name,
@@ -101,7 +101,7 @@ export class Registry extends pulumi.ComponentResource {
       this.repositoryUrls = Object.fromEntries(repositories.map(([repo, repository]) => [repo, repository.repositoryUrl]));
       const first = repositories[0]?.[1];
       if (first) {
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: first.registryId }, { parent: this });
+        const token = ecr.getAuthorizationTokenOutput({ registryId: first.registryId }, { parent: this });
         this.credentials = pulumi.secret(
           pulumi.all([token.proxyEndpoint, token.userName, token.password]).apply(([server, username, password]) => ({ server, username, password })),
         );
