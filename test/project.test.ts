@@ -40,21 +40,22 @@ describe.each(projects)("the project in %s", (dir) => {
 });
 
 describe("the stack's own project", () => {
+  /** What a script prints when Node runs it as the language host starts the program: with the project's nodeargs, in its directory. */
+  const runAsProgram = (script: string) => execFileSync(process.execPath, [...nodeArgsOf("."), "-e", script], { cwd: projectDir, encoding: "utf8" }).trim();
+
   it("starts Node with the compile cache on, TypeScript loading through tsx, and Node's source maps off", () => {
     // As the language host starts it, before the SDK: what the preloads leave set, read from inside.
     // errors.ts has parameter properties, which Node's own type stripping refuses: tsx loads it.
     const probe = `const m = require("node:module"); require("./config/errors.ts");
       console.log(JSON.stringify({ cache: m.getCompileCacheDir?.() !== undefined, sourceMaps: process.sourceMapsEnabled }))`;
-    const out = execFileSync(process.execPath, [...nodeArgsOf("."), "-e", probe], { cwd: projectDir, encoding: "utf8" });
-    expect(JSON.parse(out)).toEqual({ cache: true, sourceMaps: false });
+    expect(JSON.parse(runAsProgram(probe))).toEqual({ cache: true, sourceMaps: false });
     expect(nodeArgsOf(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
   });
 
   it("shows a program's stack trace as it did with Node's source maps on: the SDK's source-map-support draws it", () => {
     const probe = (sourceMaps: boolean) => `process.setSourceMapsEnabled(${sourceMaps}); require("source-map-support/register");
       try { require("./components/quantities.ts").quantityValue("lots") } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("quantities.ts"))) }`;
-    const frame = (sourceMaps: boolean) =>
-      execFileSync(process.execPath, [...nodeArgsOf("."), "-e", probe(sourceMaps)], { cwd: projectDir, encoding: "utf8" }).trim();
+    const frame = (sourceMaps: boolean) => runAsProgram(probe(sourceMaps));
     expect(frame(false)).toMatch(/quantities\.ts:\d+:\d+/);
     expect(frame(false)).toBe(frame(true));
   });
