@@ -52,6 +52,15 @@ describe("the stack's own project", () => {
     expect(nodeArgsOf(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
   });
 
+  it("loads the SDK and the stack without the TypeScript compiler, which the SDK's function serialiser still gets when it first runs", () => {
+    const probe = `const pulumi = require("@pulumi/pulumi"); require("./stack.ts");
+      const compilerLoaded = () => Object.keys(require.cache).some((file) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]/.test(file));
+      const atStart = compilerLoaded(); const factor = 6;
+      pulumi.runtime.serializeFunction(() => factor * 7).then((f) =>
+        console.log(JSON.stringify({ atStart, afterSerialising: compilerLoaded(), capturesFactor: f.text.includes("factor: 6") })));`;
+    expect(JSON.parse(runAsProgram(probe))).toEqual({ atStart: false, afterSerialising: true, capturesFactor: true });
+  });
+
   it("shows a program's stack trace as it did with Node's source maps on: the SDK's source-map-support draws it", () => {
     const probe = (sourceMaps: boolean) => `process.setSourceMapsEnabled(${sourceMaps}); require("source-map-support/register");
       try { require("./components/quantities.ts").quantityValue("lots") } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("quantities.ts"))) }`;
