@@ -228,17 +228,20 @@ describe("NetworkPolicies, enforced by kube-router, case by case from the declar
   const viaGateway: Check = { id: "gateway-get", kind: "get", url: `http://${host("gateway")}:${services.gateway?.port}/v1/users/1` };
 
   const sources = [...new Set(cases.map((c) => c.source))];
+  /** The pod a source probes from when it is one of the stack's own (a service, the collector), not a namespace. */
+  const ownPod = (source: string) =>
+    source in services
+      ? { namespace, pod: podsOf(source)[0]?.metadata.name }
+      : source === collectorSource
+        ? { namespace: tracingDefaults.namespace, pod: collectorPods()[0]?.metadata.name }
+        : undefined;
   const outcomes = Object.fromEntries(
     await Promise.all(
       sources.map(async (source) => {
         const checks = cases.filter((c) => c.source === source).map((c) => c.check);
-        if (source in services) {
-          const pod = podsOf(source)[0]?.metadata.name;
-          return [source, await probeFromPod(namespace, pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
-        }
-        if (source === collectorSource) {
-          const pod = collectorPods()[0]?.metadata.name;
-          return [source, await probeFromPod(tracingDefaults.namespace, pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
+        const own = ownPod(source);
+        if (own) {
+          return [source, await probeFromPod(own.namespace, own.pod, `netcheck-${Date.now().toString(36)}`, checks)] as const;
         }
         const extra = source === scratchNamespace ? [viaGateway] : [];
         return [source, await probeFromNamespace(source, "flotilla-e2e-probe", [...checks, ...extra])] as const;
