@@ -1,10 +1,13 @@
 /**
  * How the Pulumi program scales: runs it whole under mocks with 10 and 100 generated services and
  * with the prod stack as configured, and prints the times. Goal: 100 services take at most 12×
- * as long as 10 (linear). Run: `npm run bench:program`.
+ * as long as 10 (linear). Then the program's start as the language host makes it at every
+ * preview and `up`: Node with the project's nodeargs loading the SDK, then the stack's modules.
+ * Run: `npm run bench:program`.
  */
+import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { runProgram, runStack, stackConfigWithSecrets } from "../test/harness";
+import { projectDir, projectNodeArgs, runProgram, runStack, stackConfigWithSecrets } from "../test/harness";
 
 function generatedServices(count: number): Record<string, unknown> {
   const services: Record<string, unknown> = {};
@@ -28,6 +31,36 @@ async function timeRun(run: () => Promise<{ resources: unknown[] }>, repeats: nu
   return { ms: times[Math.floor(times.length / 2)] as number, resources };
 }
 
+/**
+ * One start of the program's Node, timed from inside: source-map-support registered as the SDK's
+ * runner does, then the SDK, then stack.ts (the config loader and every component).
+ */
+const startProbe = `const t0 = performance.now(); require("source-map-support/register");
+  const t1 = performance.now(); require("@pulumi/pulumi"); const t2 = performance.now(); require("./stack.ts");
+  const modules = Object.keys(require.cache);
+  console.log(JSON.stringify({ sdk: t2 - t1, total: performance.now() - t0, modules: modules.length,
+    compiler: modules.some((file) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]/.test(file)) }));`;
+
+function programStart(runs: number): void {
+  const starts = Array.from(
+    { length: runs },
+    () =>
+      JSON.parse(execFileSync(process.execPath, [...projectNodeArgs(), "-e", startProbe], { cwd: projectDir, encoding: "utf8" })) as {
+        sdk: number;
+        total: number;
+        modules: number;
+        compiler: boolean;
+      },
+  );
+  const range = (values: number[]) => `${(Math.min(...values) / 1000).toFixed(2)}-${(Math.max(...values) / 1000).toFixed(2)} s`;
+  const last = starts[starts.length - 1] as (typeof starts)[number];
+  console.log(`program start, as the language host starts it (${runs} runs):`);
+  console.log(`  the SDK's load:        ${range(starts.map((s) => s.sdk))}`);
+  console.log(
+    `  the SDK and stack.ts:  ${range(starts.map((s) => s.total))}, ${last.modules} modules, TypeScript compiler ${last.compiler ? "loaded" : "not loaded"}`,
+  );
+}
+
 async function main(): Promise<void> {
   const { values: dev, secretKeys } = stackConfigWithSecrets("dev");
   const withServices = (count: number) => () => runProgram("dev", { ...dev, "flotilla:services": generatedServices(count) }, secretKeys);
@@ -40,6 +73,7 @@ async function main(): Promise<void> {
   console.log(`  100 services: ${hundred.ms.toFixed(1)} ms, ${hundred.resources} resources`);
   console.log(`  ratio 100/10: ${ratio.toFixed(2)} (goal <= 12: ${ratio <= 12 ? "met" : "NOT met"})`);
   console.log(`  prod stack:   ${prod.ms.toFixed(1)} ms, ${prod.resources} resources`);
+  programStart(5);
 }
 
 main().catch((error: unknown) => {

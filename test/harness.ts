@@ -71,6 +71,12 @@ export function stackConfig(stack: string): { values: Record<string, unknown> } 
   return { values: file.config };
 }
 
+/** The Node arguments a project's Pulumi.yaml gives its program (`dir` relative to the repository). */
+export function projectNodeArgs(dir = "."): string[] {
+  const project = parse(fs.readFileSync(path.join(projectDir, dir, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string } } };
+  return project.runtime.options.nodeargs.split(/\s+/);
+}
+
 /** Fake digest of a registry image, stable per image name. */
 export const fakeDigest = (name: string) => `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}`;
 

@@ -7,19 +7,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { projectDir } from "./harness";
+import { projectDir, projectNodeArgs } from "./harness";
 
 const projects = [".", "examples/consumer"];
 
-/** The Node arguments a project's Pulumi.yaml gives its program. */
-function nodeArgsOf(dir: string): string[] {
-  const project = parse(fs.readFileSync(path.join(projectDir, dir, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string } } };
-  return project.runtime.options.nodeargs.split(/\s+/);
-}
-
 describe.each(projects)("the project in %s", (dir) => {
-  const nodeArgs = nodeArgsOf(dir);
+  const nodeArgs = projectNodeArgs(dir);
   const envFile = nodeArgs.find((arg) => arg.startsWith("--env-file="))?.slice("--env-file=".length);
   const imports = nodeArgs.flatMap((arg, i) => (nodeArgs[i - 1] === "--import" ? [arg] : []));
 
@@ -41,7 +34,8 @@ describe.each(projects)("the project in %s", (dir) => {
 
 describe("the stack's own project", () => {
   /** What a script prints when Node runs it as the language host starts the program: with the project's nodeargs, in its directory. */
-  const runAsProgram = (script: string) => execFileSync(process.execPath, [...nodeArgsOf("."), "-e", script], { cwd: projectDir, encoding: "utf8" }).trim();
+  const runAsProgram = (script: string) =>
+    execFileSync(process.execPath, [...projectNodeArgs("."), "-e", script], { cwd: projectDir, encoding: "utf8" }).trim();
 
   it("starts Node with the compile cache on, TypeScript loading through tsx, and Node's source maps off", () => {
     // As the language host starts it, before the SDK: what the preloads leave set, read from inside.
@@ -49,7 +43,7 @@ describe("the stack's own project", () => {
     const probe = `const m = require("node:module"); require("./config/errors.ts");
       console.log(JSON.stringify({ cache: m.getCompileCacheDir?.() !== undefined, sourceMaps: process.sourceMapsEnabled }))`;
     expect(JSON.parse(runAsProgram(probe))).toEqual({ cache: true, sourceMaps: false });
-    expect(nodeArgsOf(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
+    expect(projectNodeArgs(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
   });
 
   it("loads the SDK and the stack without the TypeScript compiler, which the SDK's function serialiser still gets when it first runs", () => {
