@@ -1,4 +1,8 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import * as policyv1 from "@pulumi/kubernetes/policy/v1";
+import * as autoscalingv2 from "@pulumi/kubernetes/autoscaling/v2";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceAwaitSkipped } from "../awaits";
 import { isCredentialName, isCredentialValue } from "./credentials";
@@ -182,9 +186,9 @@ export class GoService extends pulumi.ComponentResource {
   /** The image the pods run. */
   readonly image: pulumi.Output<string>;
   /** The Deployment, for `dependsOn` and for reading its status. */
-  readonly deployment: k8s.apps.v1.Deployment;
+  readonly deployment: appsv1.Deployment;
   /** The Service callers reach it through. */
-  readonly service: k8s.core.v1.Service;
+  readonly service: corev1.Service;
 
   constructor(name: string, args: GoServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:apps:GoService", name, {}, opts);
@@ -220,10 +224,10 @@ export class GoService extends pulumi.ComponentResource {
     });
     const child = { parent: this };
 
-    const account = new k8s.core.v1.ServiceAccount(`${name}`, { metadata: metadata(), automountServiceAccountToken: false }, child);
+    const account = new corev1.ServiceAccount(`${name}`, { metadata: metadata(), automountServiceAccountToken: false }, child);
 
     // Auto-named and immutable: a change of any value makes a new ConfigMap, which rolls the pods.
-    const env = new k8s.core.v1.ConfigMap(
+    const env = new corev1.ConfigMap(
       `${name}-env`,
       {
         metadata: { namespace: args.namespace, labels },
@@ -244,14 +248,14 @@ export class GoService extends pulumi.ComponentResource {
     // The same for secrets, in a Secret: its values stay secret in the state and out of the ConfigMap.
     const secretEnv =
       Object.keys(args.secretEnv ?? {}).length > 0
-        ? new k8s.core.v1.Secret(
+        ? new corev1.Secret(
             `${name}-secret-env`,
             { metadata: { namespace: args.namespace, labels }, immutable: true, type: "Opaque", stringData: args.secretEnv },
             child,
           )
         : undefined;
 
-    const deployment = new k8s.apps.v1.Deployment(
+    const deployment = new appsv1.Deployment(
       name,
       {
         metadata: metadata(),
@@ -301,7 +305,7 @@ export class GoService extends pulumi.ComponentResource {
     // A gRPC service is headless: its DNS name answers with every ready pod's address, and callers
     // balance calls over them (round_robin, one HTTP/2 connection per pod). Behind a virtual IP a
     // caller's one long-lived connection would pin all its calls to one pod.
-    const service = new k8s.core.v1.Service(
+    const service = new corev1.Service(
       name,
       {
         // Readiness is the Deployment's await to prove; the Service's proves nothing more (components/awaits.ts).
@@ -319,7 +323,7 @@ export class GoService extends pulumi.ComponentResource {
       child,
     );
 
-    new k8s.networking.v1.NetworkPolicy(
+    new networkingv1.NetworkPolicy(
       name,
       {
         metadata: metadata(),
@@ -338,7 +342,7 @@ export class GoService extends pulumi.ComponentResource {
     );
 
     if (args.autoscaling) {
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      new autoscalingv2.HorizontalPodAutoscaler(
         name,
         {
           metadata: metadata(),
@@ -358,7 +362,7 @@ export class GoService extends pulumi.ComponentResource {
     }
 
     if (minReplicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(name, { metadata: metadata(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+      new policyv1.PodDisruptionBudget(name, { metadata: metadata(), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
 
     this.deployment = deployment;

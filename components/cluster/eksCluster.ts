@@ -5,7 +5,8 @@ import * as kms from "@pulumi/aws/kms";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
-import * as k8s from "@pulumi/kubernetes";
+import * as storagev1 from "@pulumi/kubernetes/storage/v1";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultKubernetesVersion, type EksAddon, type KubernetesVersion, pinnedAddonVersions } from "./addonVersions";
 import { amiType, assumeRolePolicy, eksDefaults, nodeArchitecture, podIdentityTrustPolicy, subnetCidrs } from "./eksParts";
@@ -80,7 +81,7 @@ export const defaultStorageClass = "gp3";
  * an encrypted gp3 StorageClass is the default. Exposes a Kubernetes provider for it.
  */
 export class EksCluster extends pulumi.ComponentResource {
-  readonly provider: k8s.Provider;
+  readonly provider: KubernetesProvider;
   /** A kubeconfig that authenticates with `aws eks get-token`; secret, as it names the endpoint. */
   readonly kubeconfig: pulumi.Output<string>;
   readonly clusterName: pulumi.Output<string>;
@@ -258,10 +259,14 @@ export class EksCluster extends pulumi.ComponentResource {
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data])
         .apply(([clusterName, endpoint, ca]) => kubeconfigFor(clusterName, endpoint, ca)),
     );
-    this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { ...child, dependsOn: [nodeGroup, ...podAddons] });
+    this.provider = new KubernetesProvider(
+      name,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { ...child, dependsOn: [nodeGroup, ...podAddons] },
+    );
     // EKS makes no default StorageClass since 1.30: this one is, encrypted, and binds a volume in
     // the zone of the pod that claims it.
-    const storageClass = new k8s.storage.v1.StorageClass(
+    const storageClass = new storagev1.StorageClass(
       `${name}-${defaultStorageClass}`,
       {
         metadata: { name: defaultStorageClass, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },

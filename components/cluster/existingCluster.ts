@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ExistingClusterArgs {
@@ -25,11 +25,11 @@ export interface ExistingClusterArgs {
  */
 export class ExistingCluster extends pulumi.ComponentResource {
   /** The provider for the cluster. */
-  readonly provider: k8s.Provider;
+  readonly provider: KubernetesProvider;
 
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:cluster:ExistingCluster", name, {}, opts);
-    this.provider = new k8s.Provider(
+    this.provider = new KubernetesProvider(
       name,
       {
         kubeconfig: args.kubeconfig ?? args.kubeconfigPath,

@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ReferencedClusterArgs {
@@ -13,7 +13,7 @@ export interface ReferencedClusterArgs {
  */
 export class ReferencedCluster extends pulumi.ComponentResource {
   /** The provider for the cluster. */
-  readonly provider: k8s.Provider;
+  readonly provider: KubernetesProvider;
   /** The cluster stack's default StorageClass. */
   readonly storageClass: pulumi.Output<string>;
   /** The cluster stack's node architecture, `arm64` or `x86_64`. */
@@ -25,7 +25,7 @@ export class ReferencedCluster extends pulumi.ComponentResource {
     super("flotilla:cluster:ReferencedCluster", name, {}, opts);
     const reference = new pulumi.StackReference(`${name}-cluster`, { name: args.stack }, { parent: this });
     const kubeconfig = pulumi.secret(reference.requireOutput("kubeconfig").apply(String));
-    this.provider = new k8s.Provider(name, { kubeconfig, enableServerSideApply: true }, { parent: this });
+    this.provider = new KubernetesProvider(name, { kubeconfig, enableServerSideApply: true }, { parent: this });
     this.storageClass = reference.requireOutput("storageClass").apply(String);
     this.architecture = reference.requireOutput("architecture").apply(String);
     this.clusterName = reference.requireOutput("clusterName").apply(String);

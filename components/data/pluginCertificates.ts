@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { createHash } from "node:crypto";
@@ -75,7 +75,7 @@ export class PluginCertificates extends pulumi.ComponentResource {
       [d.backups.serverTlsSecret, server],
       [d.backups.clientTlsSecret, client],
     ] as const) {
-      new k8s.core.v1.Secret(
+      new corev1.Secret(
         `${name}-${secretName}`,
         {
           metadata: { name: secretName, namespace: args.namespace, labels: args.labels },

@@ -1,4 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
 import { type Resources, resourceRequirements, selectorLabels, standardLabels } from "../apps/podSpec";
@@ -121,7 +122,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const instanceSelector = { "cnpg.io/cluster": this.clusterName };
     const metadata = (suffix?: string) => ({ name: suffix ? `${this.clusterName}-${suffix}` : this.clusterName, namespace: args.namespace, labels });
 
-    new k8s.apiextensions.CustomResource(
+    new CustomResource(
       name,
       {
         apiVersion: "postgresql.cnpg.io/v1",
@@ -172,7 +173,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       this.backUp(name, backups, metadata);
     }
 
-    new k8s.networking.v1.NetworkPolicy(
+    new networkingv1.NetworkPolicy(
       `${name}-instances`,
       {
         metadata: metadata("instances"),
@@ -208,7 +209,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   /** The object store the plugin archives into, and the daily base backup. */
   private backUp(name: string, backups: BackupSettings, metadata: (suffix?: string) => object): void {
     const child = { parent: this };
-    new k8s.apiextensions.CustomResource(
+    new CustomResource(
       `${name}-backups`,
       {
         apiVersion: "barmancloud.cnpg.io/v1",
@@ -228,7 +229,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8s.apiextensions.CustomResource(
+    new CustomResource(
       `${name}-daily`,
       {
         apiVersion: "postgresql.cnpg.io/v1",
@@ -256,7 +257,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   ): void {
     const opts = { parent: this, dependsOn: monitoring.ready ? [monitoring.ready] : [] };
     const metadata = { name: this.clusterName, namespace: cluster.namespace, labels: cluster.labels };
-    new k8s.apiextensions.CustomResource(
+    new CustomResource(
       `${name}-monitor`,
       {
         apiVersion: "monitoring.coreos.com/v1",

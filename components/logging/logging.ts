@@ -1,4 +1,9 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import * as batchv1 from "@pulumi/kubernetes/batch/v1";
+import * as helm from "@pulumi/kubernetes/helm/v4";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { chartPostRenderer } from "../charts/postRender";
 import { type Resources, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, standardLabels } from "../apps/podSpec";
@@ -191,7 +196,7 @@ export class Logging extends pulumi.ComponentResource {
     const logsNamespace = namespace("namespace", loggingDefaults.namespace, loggingDefaults.podSecurity.namespace, true);
     const agentNamespace = namespace("agent-namespace", loggingDefaults.agentNamespace, loggingDefaults.podSecurity.agentNamespace, false);
 
-    const operator = new k8s.helm.v4.Chart(
+    const operator = new helm.Chart(
       `${name}-eck-operator`,
       {
         ...chartSource(charts.eckOperator, args.chartSource),
@@ -218,7 +223,7 @@ export class Logging extends pulumi.ComponentResource {
     );
 
     const collectorSecret = (suffix: string, namespaceRef: pulumi.Input<string>, extra: Record<string, string>) =>
-      new k8s.core.v1.Secret(
+      new corev1.Secret(
         `${name}-${suffix}`,
         {
           metadata: { namespace: namespaceRef, labels: labels("collector") },
@@ -229,7 +234,7 @@ export class Logging extends pulumi.ComponentResource {
       );
     // ECK's file realm reads the user, its password and its roles from this Secret.
     const collectorUserSecret = collectorSecret("collector-user", logsNamespace.name, { roles: collectorRole });
-    const collectorRoles = new k8s.core.v1.Secret(
+    const collectorRoles = new corev1.Secret(
       `${name}-collector-role`,
       {
         metadata: { namespace: logsNamespace.name, labels: labels("collector") },
@@ -242,7 +247,7 @@ export class Logging extends pulumi.ComponentResource {
     // Each client's user and role, in Secrets of their own that the file realm reads beside the collector's.
     const clientArgs = args.elasticsearchClients ?? [];
     const clients = clientArgs.map((client) => ({
-      user: new k8s.core.v1.Secret(
+      user: new corev1.Secret(
         `${name}-${client.user}-user`,
         {
           metadata: { namespace: logsNamespace.name, labels: labels(client.user) },
@@ -251,7 +256,7 @@ export class Logging extends pulumi.ComponentResource {
         },
         child,
       ).metadata.name,
-      role: new k8s.core.v1.Secret(
+      role: new corev1.Secret(
         `${name}-${client.user}-role`,
         {
           metadata: { namespace: logsNamespace.name, labels: labels(client.user) },
@@ -262,7 +267,7 @@ export class Logging extends pulumi.ComponentResource {
       ).metadata.name,
     }));
 
-    const elasticsearch = new k8s.apiextensions.CustomResource(
+    const elasticsearch = new CustomResource(
       `${name}-elasticsearch`,
       {
         apiVersion: "elasticsearch.k8s.elastic.co/v1",
@@ -296,7 +301,7 @@ export class Logging extends pulumi.ComponentResource {
     );
 
     const kibana = withKibana
-      ? new k8s.apiextensions.CustomResource(
+      ? new CustomResource(
           `${name}-kibana`,
           {
             apiVersion: "kibana.k8s.elastic.co/v1",
@@ -316,12 +321,12 @@ export class Logging extends pulumi.ComponentResource {
     // The collector runs in another namespace and cannot mount ECK's CA Secret: the public CA
     // certificate is copied there, read after ECK made it. ECK renews its CA a day before it
     // expires (a year by default); the next `pulumi up` copies the new one.
-    const eckCa = k8s.core.v1.Secret.get(
+    const eckCa = corev1.Secret.get(
       `${name}-eck-ca`,
       pulumi.all([logsNamespace.name, elasticsearch.id]).apply(([ns]) => `${ns}/${names.caSecret}`),
       { ...child, dependsOn: [elasticsearch] },
     );
-    const collectorCa = new k8s.core.v1.Secret(
+    const collectorCa = new corev1.Secret(
       `${name}-collector-ca`,
       {
         metadata: { namespace: agentNamespace.name, labels: labels("collector") },
@@ -341,7 +346,7 @@ export class Logging extends pulumi.ComponentResource {
       retentionDays: args.retentionDays ?? loggingDefaults.retentionDays,
       indexReplicas,
     };
-    new k8s.helm.v4.Chart(
+    new helm.Chart(
       `${name}-fluent-bit`,
       {
         ...chartSource(charts.fluentBit, args.chartSource),
@@ -365,7 +370,7 @@ export class Logging extends pulumi.ComponentResource {
       clients: clientArgs.map((c) => ({ namespace: c.namespace, podLabels: c.podLabels })),
     });
     for (const [policy, spec] of Object.entries(policies)) {
-      new k8s.networking.v1.NetworkPolicy(
+      new networkingv1.NetworkPolicy(
         `${name}-${policy}`,
         { metadata: { name: policy, namespace: logsNamespace.name, labels: labels("network") }, spec },
         child,
@@ -376,7 +381,7 @@ export class Logging extends pulumi.ComponentResource {
     clientArgs.forEach((client, i) => {
       if (!client.expiry) return;
       // At 00:30 UTC, once Jaeger writes the new day's indices: what it deletes no longer grows.
-      new k8s.batch.v1.CronJob(
+      new batchv1.CronJob(
         `${name}-${client.user}-expiry`,
         {
           metadata: { namespace: logsNamespace.name, labels: labels("expiry") },
@@ -405,7 +410,7 @@ export class Logging extends pulumi.ComponentResource {
       );
     });
 
-    const setupConfig = new k8s.core.v1.ConfigMap(
+    const setupConfig = new corev1.ConfigMap(
       `${name}-setup`,
       {
         metadata: { namespace: logsNamespace.name, labels: labels("setup") },
@@ -415,7 +420,7 @@ export class Logging extends pulumi.ComponentResource {
       child,
     );
     // Auto-named, so a new template (a new ConfigMap) runs a new Job; Jobs' pod templates are immutable.
-    new k8s.batch.v1.Job(
+    new batchv1.Job(
       `${name}-setup`,
       {
         metadata: { namespace: logsNamespace.name, labels: labels("setup") },
@@ -441,7 +446,7 @@ export class Logging extends pulumi.ComponentResource {
     if (args.grafana) {
       const { namespace, password, tracesDatasourceUid } = args.grafana;
       // A Secret, not a ConfigMap: the provisioning file holds the reader's password.
-      new k8s.core.v1.Secret(
+      new corev1.Secret(
         `${name}-grafana-datasource`,
         {
           metadata: { namespace, labels: { ...labels("grafana"), ...grafanaDatasourceLabel } },
@@ -617,7 +622,7 @@ interface LogsetupRun {
 }
 
 /** A Job of services/cmd/logsetup: retried by Kubernetes, and by itself request by request. */
-export function logsetupJobSpec(s: LogsetupRun): k8s.types.input.batch.v1.JobSpec {
+export function logsetupJobSpec(s: LogsetupRun): k8sInput.batch.v1.JobSpec {
   return {
     backoffLimit: 6,
     activeDeadlineSeconds: 1800,

@@ -1,4 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as helm from "@pulumi/kubernetes/helm/v4";
 import * as pulumi from "@pulumi/pulumi";
 import { chartPostRenderer } from "../charts/postRender";
 import { type Resources, resourceRequirements, standardLabels } from "../apps/podSpec";
@@ -134,7 +135,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const namespace = monitoringNamespace("namespace", namespaceName, monitoringDefaults.podSecurity.namespace);
     const nodeNamespace = monitoringNamespace("node-namespace", nodeNamespaceName, monitoringDefaults.podSecurity.nodeExporterNamespace);
 
-    const grafanaAdmin = new k8s.core.v1.Secret(
+    const grafanaAdmin = new corev1.Secret(
       `${name}-grafana-admin`,
       {
         metadata: { namespace: namespace.name, labels: standardLabels("grafana", "monitoring") },
@@ -146,7 +147,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const releaseName = name;
     const omittedCrds = args.optionalKinds ? [] : monitoringDefaults.optionalKinds.crds;
-    const chart = new k8s.helm.v4.Chart(
+    const chart = new helm.Chart(
       name,
       {
         ...chartSource(charts.kubePrometheusStack, args.chartSource),

@@ -1,4 +1,6 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { goServiceDefaults, opsPortName } from "../apps/goService";
 import { selectorLabels, standardLabels } from "../apps/podSpec";
@@ -84,7 +86,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
     const metadata = { name: service, namespace: args.namespace, labels };
     const child = { parent: this };
 
-    const monitor = new k8s.apiextensions.CustomResource(
+    const monitor = new CustomResource(
       `${name}-monitor`,
       {
         apiVersion: "monitoring.coreos.com/v1",
@@ -133,11 +135,11 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
 /** A PrometheusRule of `groups`, which the operator of the Monitoring component loads, wherever it is. */
 export function prometheusRule(
   name: string,
-  metadata: pulumi.Input<k8s.types.input.meta.v1.ObjectMeta>,
+  metadata: pulumi.Input<k8sInput.meta.v1.ObjectMeta>,
   groups: pulumi.Input<RuleGroup[]>,
   opts: pulumi.CustomResourceOptions,
-): k8s.apiextensions.CustomResource {
-  return new k8s.apiextensions.CustomResource(
+): CustomResource {
+  return new CustomResource(
     name,
     { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata, spec: pulumi.output(groups).apply((g) => ({ groups: g })) },
     opts,
@@ -151,8 +153,8 @@ export function dashboardConfigMap(
   dashboard: pulumi.Input<Dashboard>,
   labels: Record<string, string>,
   opts: pulumi.CustomResourceOptions,
-): k8s.core.v1.ConfigMap {
-  return new k8s.core.v1.ConfigMap(
+): corev1.ConfigMap {
+  return new corev1.ConfigMap(
     name,
     {
       metadata: { namespace, labels: { ...labels, ...grafanaDashboardLabel } },

@@ -1,4 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
 import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "../apps/podSpec";
 
@@ -36,7 +37,7 @@ export class AppNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppNamespaceArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("flotilla:namespace:AppNamespace", name, {}, opts);
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = new corev1.Namespace(
       name,
       {
         metadata: {
@@ -47,7 +48,7 @@ export class AppNamespace extends pulumi.ComponentResource {
       { parent: this },
     );
     if (args.defaultDeny ?? true) {
-      new k8s.networking.v1.NetworkPolicy(
+      new networkingv1.NetworkPolicy(
         `${name}-default-deny`,
         {
           metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: standardLabels("default-deny", "namespace") },

@@ -1,4 +1,8 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import * as helm from "@pulumi/kubernetes/helm/v4";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import type * as k8sInput from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { chartPostRenderer } from "../charts/postRender";
 import { dnsEgress, inNamespace, tcp } from "../apps/networkPolicy";
@@ -138,7 +142,7 @@ export class Tracing extends pulumi.ComponentResource {
     );
     const security = { podSecurityContext: restrictedPodSecurityContext(), securityContext: restrictedContainerSecurityContext() };
 
-    new k8s.helm.v4.Chart(
+    new helm.Chart(
       `${name}-collector`,
       {
         ...chartSource(charts.otelCollector, args.chartSource),
@@ -175,7 +179,7 @@ export class Tracing extends pulumi.ComponentResource {
 
     // Named, not auto-named: the chart's values name it, and a name known at preview lets the
     // chart's objects preview too. Jaeger rereads the password file every minute (reload_interval).
-    const storageSecret = new k8s.core.v1.Secret(
+    const storageSecret = new corev1.Secret(
       `${name}-storage`,
       {
         metadata: { name: "jaeger-elasticsearch", namespace: namespace.name, labels: labels("jaeger") },
@@ -193,7 +197,7 @@ export class Tracing extends pulumi.ComponentResource {
       }),
     );
 
-    const jaeger = new k8s.helm.v4.Chart(
+    const jaeger = new helm.Chart(
       `${name}-jaeger`,
       {
         ...chartSource(charts.jaeger, args.chartSource),
@@ -221,8 +225,8 @@ export class Tracing extends pulumi.ComponentResource {
       { ...child, dependsOn: [storageSecret] },
     );
 
-    const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
-      new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { namespace: namespace.name, labels: labels(suffix) }, spec }, child);
+    const policy = (suffix: string, spec: k8sInput.networking.v1.NetworkPolicySpec) =>
+      new networkingv1.NetworkPolicy(`${name}-${suffix}`, { metadata: { namespace: namespace.name, labels: labels(suffix) }, spec }, child);
     policy("collector", {
       podSelector: { matchLabels: collectorPodLabels },
       policyTypes: ["Ingress", "Egress"],
@@ -255,7 +259,7 @@ export class Tracing extends pulumi.ComponentResource {
   private monitor(name: string, monitoring: TracingMonitoringArgs, namespace: pulumi.Output<string>, labels: (part: string) => Record<string, string>): void {
     const opts = { parent: this, dependsOn: monitoring.ready ? [monitoring.ready] : [] };
     const metadata = { name: collectorRelease, namespace, labels: labels("monitoring") };
-    new k8s.apiextensions.CustomResource(
+    new CustomResource(
       `${name}-collector-monitor`,
       {
         apiVersion: "monitoring.coreos.com/v1",
@@ -276,7 +280,7 @@ export class Tracing extends pulumi.ComponentResource {
     );
     if (monitoring.grafanaNamespace !== undefined) {
       // Grafana reaches Jaeger's query port: the Jaeger policy lets the scrapers' namespaces in.
-      new k8s.core.v1.ConfigMap(
+      new corev1.ConfigMap(
         `${name}-grafana-datasource`,
         {
           metadata: { namespace: monitoring.grafanaNamespace, labels: { ...labels("grafana"), ...grafanaDatasourceLabel } },

@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as helm from "@pulumi/kubernetes/helm/v4";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
 import { podScheduling } from "../../components/apps/scheduling";
@@ -22,7 +22,7 @@ export function deployBackups(slice: DatabasesSlice, context: FeatureContext, na
   }
   const labels = standardLabels(d.backups.pluginService, "databases");
   const certificates = new PluginCertificates("barman-cloud-certificates", { namespace, labels }, context.opts);
-  const plugin = new k8s.helm.v4.Chart(
+  const plugin = new helm.Chart(
     "barman-cloud",
     {
       ...chartSource(charts.barmanCloud, context.chartSource),

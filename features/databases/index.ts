@@ -6,7 +6,7 @@
  * `secretEnv.DATABASE_URL`. The service reads `DATABASE_URL` by reference to a Secret either way,
  * never as plain config, and only it may reach the database.
  */
-import * as k8s from "@pulumi/kubernetes";
+import * as helm from "@pulumi/kubernetes/helm/v4";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceRequirements, standardLabels } from "../../components/apps/podSpec";
 import { chartPostRenderer } from "../../components/charts/postRender";
@@ -174,7 +174,7 @@ export const databasesFeature = defineFeature({
       { namespaceName: d.operatorNamespace, podSecurity: "restricted", defaultDeny: false, labels: standardLabels(d.operatorNamespace, "databases") },
       context.opts,
     ).name;
-    const operator = new k8s.helm.v4.Chart(
+    const operator = new helm.Chart(
       "cloudnative-pg",
       {
         ...chartSource(charts.cloudnativePg, context.chartSource),
