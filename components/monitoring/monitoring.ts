@@ -254,6 +254,9 @@ export function kubePrometheusStackValues(s: KubePrometheusStackSettings): Recor
     kubeScheduler: { enabled: false },
     kubeControllerManager: { enabled: false },
     kubeProxy: { enabled: false },
+    // node-exporter runs on Linux nodes alone (its chart's selector): the chart's AIX and macOS node
+    // dashboards, beside Linux's, could never show a series.
+    nodeExporter: { operatingSystems: { aix: { enabled: false }, darwin: { enabled: false } } },
     // The operator writes the kubelets' Service itself, owned by nothing: in kube-system (the
     // chart's default) it would outlive `pulumi destroy`; in this namespace it goes with it.
     kubelet: { namespace: s.namespace },

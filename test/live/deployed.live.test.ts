@@ -101,6 +101,12 @@ describe("monitoring", () => {
     const realm = get("-n", "logging", "elasticsearch", "logs")?.spec.auth.fileRealm.map((r: any) => get("-n", "logging", "secret", r.secretName));
     expect(realm.map((s: any) => Buffer.from(s.data.username, "base64").toString())).toContain("flotilla-grafana");
   });
+
+  it("gives Grafana the chart's node dashboards for Linux, which node-exporter runs on, and none for AIX or macOS", () => {
+    const dashboards = items("-n", "monitoring", "configmaps", "-l", "grafana_dashboard=1").map((c) => c.metadata.name as string);
+    expect(dashboards).toContain("monitoring-nodes");
+    expect(dashboards.filter((name) => /-nodes-(aix|darwin)$/.test(name))).toEqual([]);
+  });
 });
 
 describe("the stack's state", () => {
