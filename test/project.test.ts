@@ -37,12 +37,12 @@ describe("the stack's own project", () => {
   const runAsProgram = (script: string) =>
     execFileSync(process.execPath, [...projectNodeArgs("."), "-e", script], { cwd: projectDir, encoding: "utf8" }).trim();
 
-  it("starts Node with the compile cache on, TypeScript loading through tsx, and Node's source maps off", () => {
+  it("starts Node with the compile cache on, TypeScript loading through tsx, and Node's source maps on for the program's modules alone", () => {
     // As the language host starts it, before the SDK: what the preloads leave set, read from inside.
     // errors.ts has parameter properties, which Node's own type stripping refuses: tsx loads it.
     const probe = `const m = require("node:module"); require("./config/errors.ts");
-      console.log(JSON.stringify({ cache: m.getCompileCacheDir?.() !== undefined, sourceMaps: process.sourceMapsEnabled }))`;
-    expect(JSON.parse(runAsProgram(probe))).toEqual({ cache: true, sourceMaps: false });
+      console.log(JSON.stringify({ cache: m.getCompileCacheDir?.() !== undefined, sourceMaps: m.getSourceMapsSupport() }))`;
+    expect(JSON.parse(runAsProgram(probe))).toEqual({ cache: true, sourceMaps: { enabled: true, nodeModules: false, generatedCode: false } });
     expect(projectNodeArgs(".").slice(0, 2)).toEqual(["--import", "./program-start.mjs"]);
   });
 
@@ -55,11 +55,12 @@ describe("the stack's own project", () => {
     expect(JSON.parse(runAsProgram(probe))).toEqual({ atStart: false, afterSerialising: true, capturesFactor: true });
   });
 
-  it("shows a program's stack trace as it did with Node's source maps on: the SDK's source-map-support draws it", () => {
-    const probe = (sourceMaps: boolean) => `process.setSourceMapsEnabled(${sourceMaps}); require("source-map-support/register");
+  it("shows a program's stack trace at the TypeScript source's line and column, with the SDK's runner's source-map-support required as the runner does", () => {
+    const source = fs.readFileSync(path.join(projectDir, "components/quantities.ts"), "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes("new Error(`not a Kubernetes quantity"));
+    const probe = `require(require("node:module").createRequire(require.resolve("@pulumi/pulumi/cmd/run/index.js")).resolve("source-map-support/register"));
       try { require("./components/quantities.ts").quantityValue("lots") } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("quantities.ts"))) }`;
-    const frame = (sourceMaps: boolean) => runAsProgram(probe(sourceMaps));
-    expect(frame(false)).toMatch(/quantities\.ts:\d+:\d+/);
-    expect(frame(false)).toBe(frame(true));
+    expect(line).toBeGreaterThan(0);
+    expect(runAsProgram(probe)).toContain(`components/quantities.ts:${line + 1}:${(source[line] as string).indexOf("new Error") + 1})`);
   });
 });
