@@ -3,14 +3,14 @@
  * with the prod stack as configured, and prints the times. Goal: 100 services take at most 12×
  * as long as 10 (linear). Then the program's start as the language host makes it at every
  * preview and `up`: Node with the project's nodeargs loading the SDK, then the stack's modules.
- * Both as the language host runs the program: this file reruns itself under the project's nodeargs,
- * with the SDK runner's source-map-support required as the runner requires it.
+ * Both as the language host runs the program (test/programNode.ts): this file reruns itself so.
  * Run: `npm run bench:program`.
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
-import { projectDir, projectNodeArgs, runProgram, runStack, stackConfigWithSecrets } from "../test/harness";
+import type * as Harness from "../test/harness";
+import { compilerLoaded, projectDir, projectNodeArgs, runAsProgram, runnerSourceMapSupport } from "../test/programNode";
 
 function generatedServices(count: number): Record<string, unknown> {
   const services: Record<string, unknown> = {};
@@ -34,21 +34,15 @@ async function timeRun(run: () => Promise<{ resources: unknown[] }>, repeats: nu
   return { ms: times[Math.floor(times.length / 2)] as number, resources };
 }
 
-/**
- * One start of the program's Node, timed from inside: source-map-support registered as the SDK's
- * runner does, then the SDK, then stack.ts (the config loader and every component).
- */
-const startProbe = `const t0 = performance.now(); require("source-map-support/register");
-  const t1 = performance.now(); require("@pulumi/pulumi"); const t2 = performance.now(); require("./stack.ts");
-  const modules = Object.keys(require.cache);
-  console.log(JSON.stringify({ sdk: t2 - t1, total: performance.now() - t0, modules: modules.length,
-    compiler: modules.some((file) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]/.test(file)) }));`;
+/** One start of the program's Node, timed from inside: the SDK, then stack.ts (the config loader and every component). */
+const startProbe = `const t0 = performance.now(); require("@pulumi/pulumi"); const t1 = performance.now(); require("./stack.ts");
+  console.log(JSON.stringify({ sdk: t1 - t0, total: performance.now() - t0, modules: Object.keys(require.cache).length, compiler: ${compilerLoaded} }));`;
 
 function programStart(runs: number): void {
   const starts = Array.from(
     { length: runs },
     () =>
-      JSON.parse(execFileSync(process.execPath, [...projectNodeArgs(), "-e", startProbe], { cwd: projectDir, encoding: "utf8" })) as {
+      JSON.parse(runAsProgram(startProbe)) as {
         sdk: number;
         total: number;
         modules: number;
@@ -65,6 +59,8 @@ function programStart(runs: number): void {
 }
 
 async function main(): Promise<void> {
+  // Loaded here, in the child alone: the harness loads the SDK and the whole stack.
+  const { runProgram, runStack, stackConfigWithSecrets } = createRequire(__filename)("../test/harness") as typeof Harness;
   const { values: dev, secretKeys } = stackConfigWithSecrets("dev");
   const withServices = (count: number) => () => runProgram("dev", { ...dev, "flotilla:services": generatedServices(count) }, secretKeys);
   const ten = await timeRun(withServices(10), 5);
@@ -80,7 +76,7 @@ async function main(): Promise<void> {
 }
 
 if (process.env.FLOTILLA_BENCH_AS_PROGRAM === "1") {
-  createRequire(require.resolve("@pulumi/pulumi/cmd/run/index.js"))("source-map-support/register");
+  createRequire(__filename)(runnerSourceMapSupport());
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

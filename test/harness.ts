@@ -11,8 +11,9 @@ import { loadConfig } from "../config/load";
 import { contractOf } from "../config/schema";
 import type { AnyFeature } from "../features/feature";
 import { deploy, type StackOutputs } from "../stack";
+import { projectDir } from "./programNode";
 
-export const projectDir = path.resolve(__dirname, "..");
+export { projectDir };
 
 export interface Registered {
   readonly type: string;
@@ -69,12 +70,6 @@ export interface ProgramRun {
 export function stackConfig(stack: string): { values: Record<string, unknown> } {
   const file = parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   return { values: file.config };
-}
-
-/** The Node arguments a project's Pulumi.yaml gives its program (`dir` relative to the repository). */
-export function projectNodeArgs(dir = "."): string[] {
-  const project = parse(fs.readFileSync(path.join(projectDir, dir, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string } } };
-  return project.runtime.options.nodeargs.split(/\s+/);
 }
 
 /** Fake digest of a registry image, stable per image name. */

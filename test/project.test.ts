@@ -3,11 +3,10 @@
  * stops before the program starts when an `--env-file` or `--import` file it is given is missing,
  * with a message that names neither Pulumi.yaml nor the setting.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectDir, projectNodeArgs } from "./harness";
+import { compilerLoaded, projectDir, projectNodeArgs, runAsProgram } from "./programNode";
 
 const projects = [".", "examples/consumer"];
 
@@ -33,10 +32,6 @@ describe.each(projects)("the project in %s", (dir) => {
 });
 
 describe("the stack's own project", () => {
-  /** What a script prints when Node runs it as the language host starts the program: with the project's nodeargs, in its directory. */
-  const runAsProgram = (script: string) =>
-    execFileSync(process.execPath, [...projectNodeArgs("."), "-e", script], { cwd: projectDir, encoding: "utf8" }).trim();
-
   it("starts Node with the compile cache on, TypeScript loading through tsx, and Node's source maps on for the program's modules alone", () => {
     // As the language host starts it, before the SDK: what the preloads leave set, read from inside.
     // errors.ts has parameter properties, which Node's own type stripping refuses: tsx loads it.
@@ -48,18 +43,17 @@ describe("the stack's own project", () => {
 
   it("loads the SDK and the stack without the TypeScript compiler, which the SDK's function serialiser still gets when it first runs", () => {
     const probe = `const pulumi = require("@pulumi/pulumi"); require("./stack.ts");
-      const compilerLoaded = () => Object.keys(require.cache).some((file) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]/.test(file));
+      const compilerLoaded = () => ${compilerLoaded};
       const atStart = compilerLoaded(); const factor = 6;
       pulumi.runtime.serializeFunction(() => factor * 7).then((f) =>
         console.log(JSON.stringify({ atStart, afterSerialising: compilerLoaded(), capturesFactor: f.text.includes("factor: 6") })));`;
     expect(JSON.parse(runAsProgram(probe))).toEqual({ atStart: false, afterSerialising: true, capturesFactor: true });
   });
 
-  it("shows a program's stack trace at the TypeScript source's line and column, with the SDK's runner's source-map-support required as the runner does", () => {
+  it("shows a program's stack trace at the TypeScript source's line and column, with the SDK's runner's source-map-support required first, as the runner does", () => {
     const source = fs.readFileSync(path.join(projectDir, "components/quantities.ts"), "utf8").split("\n");
     const line = source.findIndex((l) => l.includes("new Error(`not a Kubernetes quantity"));
-    const probe = `require(require("node:module").createRequire(require.resolve("@pulumi/pulumi/cmd/run/index.js")).resolve("source-map-support/register"));
-      try { require("./components/quantities.ts").quantityValue("lots") } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("quantities.ts"))) }`;
+    const probe = `try { require("./components/quantities.ts").quantityValue("lots") } catch (e) { console.log(e.stack.split("\\n").find((l) => l.includes("quantities.ts"))) }`;
     expect(line).toBeGreaterThan(0);
     expect(runAsProgram(probe)).toContain(`components/quantities.ts:${line + 1}:${(source[line] as string).indexOf("new Error") + 1})`);
   });
