@@ -13,6 +13,7 @@ import { EksCluster } from "./components/cluster/eksCluster";
 import { imagePlatform, nodeArchitecture } from "./components/cluster/eksParts";
 import { ExistingCluster } from "./components/cluster/existingCluster";
 import { ReferencedCluster } from "./components/cluster/referencedCluster";
+import type { ImageBuilder } from "./components/image/builders";
 import { hostPlatform } from "./components/image/contextHash";
 import { ServiceImage } from "./components/image/serviceImage";
 import { chartPackagePath, type ChartSource } from "./components/charts/charts";
@@ -304,7 +305,7 @@ function imagesPlatform(config: StackConfig, cluster: { provider: k8s.Provider }
  * The image platform for a cluster stack's nodes, known only once its outputs are read: a build
  * the classic builder cannot make fails the preview there, naming the cluster stack.
  */
-export function referencedPlatform(architecture: string, builder: "buildkit" | "classic", clusterStack: string): string {
+export function referencedPlatform(architecture: string, builder: ImageBuilder, clusterStack: string): string {
   const platform = imagePlatform(architecture === "arm64" ? "arm64" : "x86_64");
   if (builder === "classic" && platform !== hostPlatform()) {
     throw new ConfigError([`${classicPlatformProblem(platform)} (the nodes of cluster stack ${clusterStack} are ${architecture})`]);

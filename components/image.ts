@@ -4,5 +4,7 @@
  */
 export { buildContextHash } from "./image/contextHash";
 export { contentTag } from "./image/contextHash";
+export { type ImageBuilder, imageBuilders } from "./image/builders";
+export { GoImage, type GoImageArgs, goImageSettings } from "./image/goImage";
 export { type ImageBuild, parseImageReference, ServiceImage, type ServiceImageArgs } from "./image/serviceImage";
 export type { RegistryCredentials } from "./registry/credentials";

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
+import { imageBuilders } from "../components/image/builders";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
 import { eksDefaults, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ecrDefaults } from "../components/registry/defaults";
@@ -234,9 +235,11 @@ const imagesSchema = z
         "Platform images are built for; the nodes' when unset: from the instance types (eks), the cluster stack's `architecture` output (stackReference), this machine's (existing, as kind runs on it).",
       ),
     builder: z
-      .enum(["buildkit", "classic"])
+      .enum(imageBuilders)
       .default("buildkit")
-      .describe("Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API)."),
+      .describe(
+        "Image builder: BuildKit, or the classic builder for engines without it (podman's Docker API); or `go`, no container engine: this machine's `go build`, laid over an empty base with the Dockerfile's user, ports and entrypoint, and pushed by the registry's API (the fast inner loop).",
+      ),
   })
   .prefault({});
 

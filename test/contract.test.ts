@@ -241,7 +241,7 @@ const refused: [string, Change, RegExp][] = [
     (c) => (c["flotilla:images"] = { platform: "linux/riscv64" }),
     /flotilla:images\.platform: must be one of: linux\/amd64, linux\/arm64/,
   ],
-  ["an unknown builder", (c) => (c["flotilla:images"] = { builder: "kaniko" }), /flotilla:images\.builder: must be one of: buildkit, classic/],
+  ["an unknown builder", (c) => (c["flotilla:images"] = { builder: "kaniko" }), /flotilla:images\.builder: must be one of: buildkit, classic, go/],
   ["a chart repository that is no URL", (c) => (c["flotilla:charts"] = { repository: "charts.internal" }), /flotilla:charts\.repository: /],
   ["a zero retention of logs", (c) => (c["flotilla:logging"].retentionDays = 0), /flotilla:logging\.retentionDays: must be >= 1; given 0/],
   [

@@ -3,6 +3,7 @@
  * resource it registered, with its inputs, so tests can assert on the graph.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,17 @@ import { deploy, type StackOutputs } from "../stack";
 import { projectDir } from "./programNode";
 
 export { projectDir };
+
+// Pulumi's function serialiser names a module a function uses by the object Node's `require` gave;
+// vitest's module runner hands modules over as objects of its own, which the serialiser would walk
+// whole (the go builder's dynamic provider hung the run). Mocks never run a provider: under them its
+// text is a stand-in. The go builder's test serialises the real one as the language host runs the
+// program, and the e2e runs it.
+(serializeClosure as { serializeFunction: unknown }).serializeFunction = async () => ({
+  text: "exports.handler = undefined; // not serialised under mocks",
+  exportName: "handler",
+  containsSecrets: false,
+});
 
 export interface Registered {
   readonly type: string;
@@ -97,6 +109,10 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         if (args.type === "docker:index/image:Image") {
           const imageName = String(args.inputs.imageName);
           state.repoDigest = `${imageName.slice(0, imageName.lastIndexOf(":"))}@${fakeDigest(imageName)}`;
+        }
+        if (args.type === "pulumi-nodejs:dynamic:Resource" && args.inputs.repository !== undefined) {
+          // The go builder's image (components/image/goImage.ts).
+          state.repoDigest = `${String(args.inputs.repository)}@${fakeDigest(`${String(args.inputs.repository)}:${String(args.inputs.tag)}`)}`;
         }
         if (args.type === "aws:ecr/repository:Repository") {
           state.repositoryUrl = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${String(args.inputs.name)}`;

@@ -27,5 +27,21 @@ export function runAsProgram(script: string): string {
   return execFileSync(process.execPath, [...projectNodeArgs(), "-e", `${asTheRunner} ${script}`], { cwd: projectDir, encoding: "utf8" }).trim();
 }
 
+/**
+ * What `script` prints when Node runs it from a file as the language host runs the program. Not
+ * `-e`: there Node also puts its built-in modules on the global object, which changes what Pulumi's
+ * function serialiser writes (`global.zlib` for a `require("zlib")`).
+ */
+export function runFileAsProgram(script: string): string {
+  const dir = fs.mkdtempSync(path.join(projectDir, ".flotilla", "probe-"));
+  const file = path.join(dir, "probe.cjs");
+  fs.writeFileSync(file, `require(${JSON.stringify(runnerSourceMapSupport())});\nprocess.chdir(${JSON.stringify(projectDir)});\n${script}\n`);
+  try {
+    return execFileSync(process.execPath, [...projectNodeArgs(), file], { cwd: projectDir, encoding: "utf8" }).trim();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A script expression: whether the TypeScript compiler is among the modules loaded so far. */
 export const compilerLoaded = String.raw`Object.keys(require.cache).some((file) => /[\\/]node_modules[\\/]typescript[\\/]/.test(file))`;

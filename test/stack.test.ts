@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/errors";
 import { hostPlatform } from "../components/image/contextHash";
-import { registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
+import { fakeDigest, registeredByLastRun, runProgram, runStack, stackConfigWithSecrets, type ProgramRun } from "./harness";
 import { secretSignatureKey } from "./manifests";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -216,6 +216,60 @@ describe("an external registry with credentials", () => {
       [secretSignatureKey]: secretSignature,
       value: { server: "registry.example.com/team", username: "ci", password: "hunter2" },
     });
+  });
+});
+
+describe("the go builder", async () => {
+  const buildkit = await runStack("dev");
+  const { values, secretKeys } = stackConfigWithSecrets("dev");
+  const run = await runProgram(
+    "dev",
+    {
+      ...values,
+      "flotilla:images": { builder: "go" },
+      "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" },
+    },
+    [...secretKeys, "flotilla:registry"],
+  );
+  const images = run.ofType("pulumi-nodejs:dynamic:Resource");
+
+  it("builds every image with this machine's Go, no Docker build, from each service's own context", () => {
+    expect(run.ofType("docker:index/image:Image")).toEqual([]);
+    expect(images.map((i) => [i.name, i.inputs.mainPackage, i.inputs.repository])).toEqual([
+      ["users", "./cmd/users", "registry.example.com/team/flotilla-dev/users"],
+      ["gateway", "./cmd/gateway", "registry.example.com/team/flotilla-dev/gateway"],
+      ["logsetup", "./cmd/logsetup", "registry.example.com/team/flotilla-dev/logsetup"],
+    ]);
+    expect(images[0]?.inputs.context).toMatch(/\.flotilla\/contexts\/users$/);
+    expect(images[0]?.inputs.platform).toBe(hostPlatform());
+  });
+
+  it("gives the image the Dockerfile's user, entrypoint and the platform's ports", () => {
+    expect(images[0]?.inputs.settings).toEqual({
+      user: "65532:65532",
+      entrypoint: ["/service"],
+      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      exposedPorts: [8080, 8081],
+    });
+  });
+
+  it("tags by content, apart from the Dockerfile's tags: the Go toolchain and the builder are part of it", () => {
+    const dockerTag = (name: string) => String(buildkit.one("docker:index/image:Image", name).inputs.imageName).split(":").pop();
+    for (const image of images) {
+      expect(image.inputs.tag).toMatch(/^src-[0-9a-f]{24}$/);
+      expect(image.inputs.tag).not.toBe(dockerTag(image.name));
+    }
+  });
+
+  it("pushes with the password only as a secret", () => {
+    expect(images[0]?.inputs.credentials).toEqual({ [secretSignatureKey]: secretSignature, value: { username: "ci", password: "hunter2" } });
+  });
+
+  it("deploys the digest the push reported", () => {
+    const users = run.one("pulumi-nodejs:dynamic:Resource", "users").inputs;
+    expect(run.one(DEPLOYMENT, "users").inputs.spec.template.spec.containers[0].image).toBe(
+      `${users.repository}@${fakeDigest(`${users.repository}:${users.tag}`)}`,
+    );
   });
 });
 

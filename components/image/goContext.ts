@@ -85,6 +85,23 @@ export function goBuildFiles(moduleDir: string, mainPackage: string): string[] {
   return ["go.mod", "go.sum", ...files].filter((file) => fs.existsSync(path.join(moduleDir, file))).sort();
 }
 
+const goVersions = new Map<string, string>();
+
+/** The Go toolchain that builds in `moduleDir` (its go.mod may select another), such as `go1.26.8`. */
+export function goVersion(moduleDir: string): string {
+  let version = goVersions.get(moduleDir);
+  if (version === undefined) {
+    try {
+      version = execFileSync("go", ["env", "GOVERSION"], { cwd: moduleDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+      throw new Error(`go env GOVERSION in ${moduleDir} failed (the go builder needs the Go toolchain): ${stderr}`, { cause: error });
+    }
+    goVersions.set(moduleDir, version);
+  }
+  return version;
+}
+
 /**
  * Copies `files` (relative to `context`), the Dockerfile and .dockerignore into `stagedDir`,
  * replacing what was there, unless it already holds exactly those bytes (so neither the files'

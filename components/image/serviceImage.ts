@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { RegistryCredentials } from "../registry/credentials";
 import { contentTag } from "./contextHash";
-import { goBuildFiles, stageContext } from "./goContext";
+import { goBuildFiles, goVersion, stageContext } from "./goContext";
+import type { ImageBuilder } from "./builders";
+import { GoImage, goImageSettings } from "./goImage";
 
 export interface ImageBuild {
   /** Build context directory, relative to the working directory or absolute. */
@@ -29,10 +31,10 @@ export interface ImageBuild {
    */
   readonly platform?: pulumi.Input<string>;
   /**
-   * Docker builder: BuildKit, or the classic builder for engines without it (podman's Docker API).
+   * Builder (builders.ts): BuildKit, the classic builder, or `go`, which needs `goMainPackage`.
    * @default "buildkit"
    */
-  readonly builder?: "buildkit" | "classic";
+  readonly builder?: ImageBuilder;
   /**
    * For a Go module context: the main package the image builds, such as `./cmd/users`. The build
    * then gets a context of its own, holding only what that package compiles from (see
@@ -83,35 +85,56 @@ export class ServiceImage extends pulumi.ComponentResource {
     if (args.prebuilt !== undefined) {
       this.imageRef = resolvePrebuilt(name, args.prebuilt, args.requireDigest ?? false, this);
     } else {
-      const build = args.build as ImageBuild;
       if (args.repository === undefined) {
         throw new pulumi.ResourceError(`${name}: building an image needs a repository to push it to`, this);
       }
-      const platform = pulumi.output(build.platform ?? "linux/amd64");
-      const dockerfile = build.dockerfile ?? "Dockerfile";
-      const context = build.goMainPackage === undefined ? build.context : stageGoContext(name, build, dockerfile);
-      const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
-      const image = new docker.Image(
-        name,
-        {
-          imageName: pulumi.interpolate`${args.repository}:${tag}`,
-          build: {
-            context,
-            dockerfile: path.join(context, dockerfile),
-            target: build.target,
-            args: build.args,
-            platform,
-            builderVersion: build.builder === "classic" ? "BuilderV1" : "BuilderBuildKit",
-          },
-          registry: args.credentials,
-          skipPush: false,
-        },
-        { parent: this },
-      );
-      this.imageRef = image.repoDigest;
+      this.imageRef = buildImage(name, args.build as ImageBuild, args.repository, args.credentials, this);
     }
     this.registerOutputs({ imageRef: this.imageRef });
   }
+}
+
+/** Builds and pushes the image by the chosen builder; returns `repository@sha256:<digest>`. */
+function buildImage(
+  name: string,
+  build: ImageBuild,
+  repository: pulumi.Input<string>,
+  credentials: pulumi.Input<RegistryCredentials> | undefined,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const platform = pulumi.output(build.platform ?? "linux/amd64");
+  const dockerfile = build.dockerfile ?? "Dockerfile";
+  const context = build.goMainPackage === undefined ? build.context : stageGoContext(name, build, dockerfile);
+  if (build.builder === "go") {
+    if (build.goMainPackage === undefined) {
+      throw new pulumi.ResourceError(`${name}: the go builder builds a Go main package; set goMainPackage`, parent);
+    }
+    // The Go toolchain's version is in the tag, as the builder image is in a Dockerfile build's, and
+    // so is the builder: the two builders' images never share a tag (ECR's tags are immutable).
+    const settings = { builder: "go", go: goVersion(context) };
+    const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: { ...build.args, ...settings }, platform: p }));
+    const mainPackage = build.goMainPackage;
+    return new GoImage(name, { context, mainPackage, platform, repository, tag, settings: goImageSettings, credentials }, { parent }).repoDigest;
+  }
+  const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
+  const image = new docker.Image(
+    name,
+    {
+      imageName: pulumi.interpolate`${repository}:${tag}`,
+      build: {
+        context,
+        dockerfile: path.join(context, dockerfile),
+        target: build.target,
+        args: build.args,
+        platform,
+        builderVersion: build.builder === "classic" ? "BuilderV1" : "BuilderBuildKit",
+      },
+      registry: credentials,
+      skipPush: false,
+    },
+    { parent },
+  );
+  return image.repoDigest;
 }
 
 /** Stages a Go service's own context (goContext.ts) and returns its directory. */

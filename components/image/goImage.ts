@@ -1,0 +1,155 @@
+/**
+ * The Go builder (`images.builder: go`): a service's image made without a container engine, as ko
+ * makes one. `go build` on this machine, with the flags the Dockerfile's build stage uses, and the
+ * binary laid over an empty base with the CA certificates, the Dockerfile's user, ports and
+ * entrypoint; pushed through the registry's API. The inner loop's one-line change then costs an
+ * incremental compile and one layer's upload, where the Dockerfile's path runs a container per
+ * step and commits each layer (docs/images.md has the figures, and what proves the two images
+ * hold the same files and settings).
+ *
+ * A dynamic resource, so that the build happens in `up` (never in a preview) and the engine
+ * records the digest: its provider is serialised into the state with what it calls, so it and
+ * ociImage.ts use Node's built-ins alone.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import platform from "../apps/platform.json";
+import { nonRootId } from "../apps/podSpec";
+import type { RegistryCredentials } from "../registry/credentials";
+import { configOf, layerOf, pushImage, type ImageSettings } from "./ociImage";
+
+/**
+ * What services/Dockerfile's last stage sets, from where the rest of the stack reads it: the pods'
+ * user, the platform's ports. The PATH is what BuildKit and buildah give an image from scratch.
+ * The e2e's images suite holds the two builders' images to the same files and settings.
+ */
+export const goImageSettings: GoImageArgs["settings"] = {
+  user: `${nonRootId}:${nonRootId}`,
+  entrypoint: ["/service"],
+  env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+  exposedPorts: [platform.defaults.port, platform.defaults.opsPort],
+};
+
+export interface GoImageArgs {
+  /** The Go module directory to build in: the service's staged context. */
+  readonly context: string;
+  /** The main package, such as `./cmd/users`. */
+  readonly mainPackage: string;
+  /** `os/arch`, such as `linux/amd64`. */
+  readonly platform: pulumi.Input<string>;
+  /** Repository to push to, without tag, such as `localhost:5001/flotilla/users`. */
+  readonly repository: pulumi.Input<string>;
+  /** Tag to push under: the content tag. */
+  readonly tag: pulumi.Input<string>;
+  /** What the image runs as and with, less the platform. */
+  readonly settings: Omit<ImageSettings, "os" | "architecture">;
+  /**
+   * Credentials to push with.
+   * @default none: a registry that asks for them refuses the push
+   */
+  readonly credentials?: pulumi.Input<RegistryCredentials>;
+}
+
+/** The state the provider keeps: what `diff` compares, and the digest pushed. */
+interface GoImageState {
+  readonly context: string;
+  readonly mainPackage: string;
+  readonly platform: string;
+  readonly repository: string;
+  readonly tag: string;
+  readonly settings: GoImageArgs["settings"];
+  readonly repoDigest: string;
+}
+
+type GoImageInputs = Omit<GoImageState, "repoDigest"> & { readonly credentials?: { username: string; password: string } };
+
+/** Builds the binary, assembles the image and pushes it; returns `repository@sha256:…`. */
+async function buildAndPush(inputs: GoImageInputs): Promise<string> {
+  const [os, architecture] = inputs.platform.split("/") as [string, string];
+  const out = await mkdtemp(join(tmpdir(), "flotilla-go-image-"));
+  try {
+    const binary = join(out, "service");
+    try {
+      // The Dockerfile's build, flag for flag; VCS stamping off, as the Dockerfile's context
+      // (no .git) has it, so both builders make the same binary from the same sources.
+      await promisify(execFile)("go", ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", binary, inputs.mainPackage], {
+        cwd: inputs.context,
+        env: { ...process.env, CGO_ENABLED: "0", GOOS: os, GOARCH: architecture },
+        maxBuffer: 16 * 2 ** 20,
+      });
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+      throw new Error(`go build ${inputs.mainPackage} in ${inputs.context} failed: ${stderr}`, { cause: error });
+    }
+    const certificates = { path: "/etc/ssl/certs/ca-certificates.crt", mode: 0o644, content: await readCertificates() };
+    const layers = [layerOf([certificates]), layerOf([{ path: inputs.settings.entrypoint[0] as string, mode: 0o755, content: await readFile(binary) }])];
+    const config = configOf(
+      { ...inputs.settings, os, architecture },
+      layers.map((l) => l.diffId),
+    );
+    const slash = inputs.repository.indexOf("/");
+    const target = { registry: inputs.repository.slice(0, slash), repository: inputs.repository.slice(slash + 1), tag: inputs.tag };
+    const digest = await pushImage(
+      target,
+      config,
+      layers.map((l) => l.blob),
+      inputs.credentials,
+    );
+    return `${inputs.repository}@${digest}`;
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/** This machine's CA bundle, wherever its system keeps it (Debian, Fedora, Alpine, macOS). */
+async function readCertificates(): Promise<Buffer> {
+  const places = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+  for (const place of places) {
+    try {
+      return await readFile(place);
+    } catch {
+      // the next place
+    }
+  }
+  throw new Error(`no CA certificate bundle on this machine (looked in ${places.join(", ")}); the image needs one for TLS`);
+}
+
+function stateOf(inputs: GoImageInputs, repoDigest: string): GoImageState {
+  const { context, mainPackage, platform, repository, tag, settings } = inputs;
+  return { context, mainPackage, platform, repository, tag, settings, repoDigest };
+}
+
+const provider: pulumi.dynamic.ResourceProvider<GoImageInputs, GoImageState> = {
+  // The tag names the sources and the toolchain; a new one, a new repository or new settings is a new image.
+  async diff(_id, olds, news) {
+    const keys = ["repository", "tag", "platform", "settings"] as const;
+    const changed = keys.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+    return { changes: changed.length > 0 };
+  },
+  async create(inputs) {
+    const repoDigest = await buildAndPush(inputs);
+    return { id: `${inputs.repository}:${inputs.tag}`, outs: stateOf(inputs, repoDigest) };
+  },
+  async update(_id, _olds, news) {
+    return { outs: stateOf(news, await buildAndPush(news)) };
+  },
+  // Nothing to delete: like the Docker builder's images, pushed images stay in the registry.
+};
+
+/** A Go service's image, built by this machine's Go toolchain and pushed without a container engine. */
+export class GoImage extends pulumi.dynamic.Resource {
+  /** `repository@sha256:<digest>`: what the Deployment runs. */
+  declare readonly repoDigest: pulumi.Output<string>;
+
+  constructor(name: string, args: GoImageArgs, opts?: pulumi.CustomResourceOptions) {
+    const credentials =
+      args.credentials === undefined
+        ? undefined
+        : pulumi.secret(pulumi.output(args.credentials).apply((c) => ({ username: c.username, password: c.password })));
+    super(provider, name, { ...args, credentials, repoDigest: undefined }, opts);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The go builder's dynamic provider as the engine gets it: serialised by the SDK as the language
+ * host runs the program (not under vitest's module runner, test/harness.ts says why), then loaded
+ * from that text alone by a plain Node in an empty directory, as the SDK's dynamic-provider process
+ * loads it. Building and pushing for real, and the image equal to the Dockerfile's, are the e2e's.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectDir, runFileAsProgram } from "./programNode";
+
+describe("the go builder's provider", () => {
+  const probe = `const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [${JSON.stringify(projectDir)}] }));
+    pulumi.runtime.setMocks({
+      newResource: (a) => { if (a.inputs.__provider) console.log(JSON.stringify(a.inputs.__provider)); return { id: a.name, state: a.inputs }; },
+      call: (a) => a.inputs,
+    }, "project", "stack", false).then(() => {
+      const { GoImage, goImageSettings } = require(${JSON.stringify(join(projectDir, "components/image/goImage.ts"))});
+      new GoImage("users", { context: "/src", mainPackage: "./cmd/users", platform: "linux/amd64", repository: "r/users", tag: "src-1", settings: goImageSettings });
+    });`;
+  const text = JSON.parse(runFileAsProgram(probe)) as string;
+
+  it("names only Node's built-in modules, so it loads without the project's packages", () => {
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] as string);
+    // What the build and push use, each by a require rather than a global only some Node processes have.
+    // path/posix is path, on the systems the stack builds on.
+    expect(new Set(required.map((name) => name.replace(/^node:/, "").replace(/^path\/posix$/, "path")))).toEqual(
+      new Set(["child_process", "crypto", "fs/promises", "os", "path", "util", "zlib"]),
+    );
+    for (const name of required) {
+      expect(builtinModules).toContain(name.replace(/^node:/, ""));
+    }
+  });
+
+  it("loads from its text in a plain Node and diffs: a new tag is a change, the same inputs none", () => {
+    // From a file, not -e, where Node's built-ins would be globals that the text might lean on.
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
+    writeFileSync(
+      join(dir, "loader.cjs"),
+      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
+      const provider = m.exports.handler();
+      const olds = { repository: "r/users", tag: "src-1", platform: "linux/amd64", settings: {} };
+      Promise.all([provider.diff("id", olds, { ...olds, tag: "src-2" }), provider.diff("id", olds, { ...olds })]).then(([changed, same]) =>
+        console.log(JSON.stringify({ methods: Object.keys(provider).sort(), changed: changed.changes, same: same.changes })));`,
+    );
+    const out = execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual({ methods: ["create", "diff", "update"], changed: true, same: false });
+  });
+});
