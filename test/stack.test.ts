@@ -71,20 +71,19 @@ describe("dev stack", async () => {
 
   it("runs every pod restricted, by digest, with requests and limits", () => expectRestricted(run));
 
-  it("builds each image from the services' Dockerfile and pushes it to the local registry under a content tag", () => {
-    const images = run.ofType("docker:index/image:Image");
-    expect(images.map((i) => i.inputs.imageName)).toEqual([
+  it("builds each image with this machine's Go, dev's builder, and pushes it to the local registry under a content tag", () => {
+    const images = run.ofType("pulumi-nodejs:dynamic:Resource");
+    expect(run.ofType("docker:index/image:Image")).toEqual([]);
+    expect(images.map((i) => `${i.inputs.repository}:${i.inputs.tag}`)).toEqual([
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/users:src-[0-9a-f]{24}$/),
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/gateway:src-[0-9a-f]{24}$/),
-      // The logging setup Job's image, from the same Dockerfile.
+      // The logging setup Job's image, from the same module.
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/logsetup:src-[0-9a-f]{24}$/),
     ]);
     // An existing cluster (kind) runs on this machine, so its images are built for it.
-    expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: hostPlatform(), builderVersion: "BuilderBuildKit" });
+    expect(images[0]?.inputs.platform).toBe(hostPlatform());
     // Each service builds from a context of its own: what its main package compiles from.
-    expect(images[0]?.inputs.build.context).toMatch(/\.flotilla\/contexts\/users$/);
-    expect(images[0]?.inputs.build.dockerfile).toMatch(/\.flotilla\/contexts\/users\/Dockerfile$/);
-    expect(images[0]?.inputs.skipPush).toBe(false);
+    expect(images[0]?.inputs.context).toMatch(/\.flotilla\/contexts\/users$/);
   });
 
   it("deploys the digest the push reported", () => {
@@ -207,7 +206,11 @@ describe("an external registry with credentials", () => {
     const { values, secretKeys } = stackConfigWithSecrets("dev");
     const run = await runProgram(
       "dev",
-      { ...values, "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" } },
+      {
+        ...values,
+        "flotilla:images": { builder: "buildkit" },
+        "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" },
+      },
       [...secretKeys, "flotilla:registry"],
     );
     const image = run.one("docker:index/image:Image", "users").inputs;
@@ -219,8 +222,26 @@ describe("an external registry with credentials", () => {
   });
 });
 
+describe("the Docker builder", async () => {
+  const run = await runStack("dev", (config) => (config["flotilla:images"] = { builder: "buildkit" }));
+
+  it("builds each image from the services' Dockerfile with BuildKit, from each service's own context, and pushes it", () => {
+    const images = run.ofType("docker:index/image:Image");
+    expect(images.map((i) => i.inputs.imageName)).toEqual([
+      expect.stringMatching(/^localhost:5001\/flotilla-dev\/users:src-[0-9a-f]{24}$/),
+      expect.stringMatching(/^localhost:5001\/flotilla-dev\/gateway:src-[0-9a-f]{24}$/),
+      expect.stringMatching(/^localhost:5001\/flotilla-dev\/logsetup:src-[0-9a-f]{24}$/),
+    ]);
+    expect(images[0]?.inputs.build).toMatchObject({ args: { SERVICE: "users" }, platform: hostPlatform(), builderVersion: "BuilderBuildKit" });
+    expect(images[0]?.inputs.build.context).toMatch(/\.flotilla\/contexts\/users$/);
+    expect(images[0]?.inputs.build.dockerfile).toMatch(/\.flotilla\/contexts\/users\/Dockerfile$/);
+    expect(images[0]?.inputs.skipPush).toBe(false);
+    expect(run.ofType("pulumi-nodejs:dynamic:Resource")).toEqual([]);
+  });
+});
+
 describe("the go builder", async () => {
-  const buildkit = await runStack("dev");
+  const buildkit = await runStack("dev", (config) => (config["flotilla:images"] = { builder: "buildkit" }));
   const { values, secretKeys } = stackConfigWithSecrets("dev");
   const run = await runProgram(
     "dev",

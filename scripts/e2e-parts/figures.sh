@@ -17,13 +17,13 @@ figures() {
   log "figures: up of the dev stack with monitoring, logging and tracing $(cat "$work/up.figure" 2>/dev/null || echo '(not measured)'); without them $bare (${seconds}s)"
 
   step "the go builder: users and the gateway built by up, from a copy of their code"
-  # images.builder go: each service's image made by this machine's `go build` and pushed by the
-  # registry's API inside `up` (components/image/goImage.ts). Suite "images" holds users' image to
-  # the one services/Dockerfile made of the same sources (scripts/images-local, above).
+  # Dev's builder, go: each service's image made by this machine's `go build` and pushed by the
+  # registry's API inside `up` (components/image/goImage.ts), to the e2e's registry. Suite "images"
+  # holds users' image to the one services/Dockerfile made of the same sources (scripts/images-local).
   local loop=$work/loop
   mkdir -p "$loop"
   cp -r services "$loop/services"
-  pulumi config set --stack bare --path images.builder go
+  [[ $(pulumi config get --stack bare --path images.builder) == go ]] || die "the dev stack's images.builder is no longer go"
   pulumi config set --stack bare --path registry.server "$registry"
   local service
   for service in users gateway; do
@@ -42,9 +42,8 @@ figures() {
   sed -i "s/users service timed out/users service timed out (loop $(date +%s%N))/" "$loop/services/internal/gateway/handler.go"
   grep -q "timed out (loop " "$loop/services/internal/gateway/handler.go" || die "the inner loop's line to change is gone from handler.go"
   # The engine's events (--json) name each step, for suite "loop" to check what was rebuilt.
-  start=$SECONDS
   changes=$(cli up bare --json 2>"$loop/events.jsonl")
-  log "inner loop: up $((SECONDS - start))s, the go build and push within it ($changes) (target <= 10 s warm)"
+  log "inner loop: up $(cat "$work/command.seconds") s, the go build and push within it ($changes) (target <= 10 s warm)"
   suite loop FLOTILLA_E2E_LOOP_EVENTS="$loop/events.jsonl"
   if [[ -n ${FLOTILLA_E2E_TRACE:-} ]]; then
     # Where the loop's up spends its time, by its own trace: a second edit, so the figure above stays untraced.
