@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { envProblems, portCollisions } from "../components/apps/goService";
 import { imagePlatform, nodeAllocatable, nodeArchitecture } from "../components/cluster/eksParts";
+import { defaultDockerfile } from "../components/image/builders";
 import type { PodDemand } from "../components/podDemand";
 import { bytesProblem, cpuProblem, quantityValue } from "../components/quantities";
 import { type AnyFeature, enabledFeatures, pathFrom, sliceOf } from "../features/feature";
@@ -100,6 +101,24 @@ function checkService(config: Config, name: string, service: Service, ctx: z.Ref
     });
   }
   requireDigestInProd(config, service.image, at("image"), ctx);
+  if (config.images.builder === "go" && service.image === undefined) {
+    // The go builder makes the one Dockerfile's image without it (components/image/goImage.ts):
+    // another Dockerfile, a stage or build arguments would be dropped without a word.
+    const { dockerfile, target, args } = service.build;
+    const dropped = [
+      ...(dockerfile === defaultDockerfile ? [] : [`dockerfile ${dockerfile}`]),
+      ...(target === undefined ? [] : [`target ${target}`]),
+      ...Object.keys(args).map((arg) => `argument ${arg}`),
+    ];
+    if (dropped.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("build"),
+        input: service.build,
+        message: `images.builder go builds the Go main package without a Dockerfile, so its ${dropped.join(", ")} would not apply: set images.builder to buildkit (or classic), or remove them`,
+      });
+    }
+  }
 }
 
 /** The cluster, the registry, the images and the stack's scope together. */

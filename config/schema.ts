@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { goServiceDefaults } from "../components/apps/goService";
 import { charts } from "../components/charts/charts";
-import { imageBuilders } from "../components/image/builders";
+import { defaultDockerfile, imageBuilders } from "../components/image/builders";
 import { defaultKubernetesVersion, eksAddons, kubernetesVersions } from "../components/cluster/addonVersions";
 import { eksDefaults, nodeArchitecture, vpcCidrProblems } from "../components/cluster/eksParts";
 import { ecrDefaults } from "../components/registry/defaults";
@@ -35,7 +35,7 @@ const autoscalingSchema = z
 export const buildSchema = z
   .strictObject({
     context: z.string().min(1).default("services").describe("Build context, relative to the project directory."),
-    dockerfile: z.string().min(1).default("Dockerfile").describe("Dockerfile, relative to the context."),
+    dockerfile: z.string().min(1).default(defaultDockerfile).describe("Dockerfile, relative to the context."),
     target: z.string().optional().describe("Stage to build; the last stage when unset."),
     args: z
       .record(

@@ -43,6 +43,14 @@ const refused: [string, Change, RegExp][] = [
     /flotilla:services\.gateway\.build\.args\.SERVICE: the key must be SERVICE is the platform's/,
   ],
   [
+    "the go builder with a Dockerfile of the service's own and a build argument",
+    (c) => {
+      c["flotilla:images"] = { builder: "go" };
+      services(c).gateway.build = { dockerfile: "Dockerfile.alpine", args: { RUNTIME_IMAGE: "alpine:3" } };
+    },
+    /flotilla:services\.gateway\.build: images\.builder go builds the Go main package without a Dockerfile, so its dockerfile Dockerfile\.alpine, argument RUNTIME_IMAGE would not apply: set images\.builder to buildkit/,
+  ],
+  [
     "an empty build argument",
     (c) => (services(c).gateway.build = { args: { GO_IMAGE: "" } }),
     /flotilla:services\.gateway\.build\.args\.GO_IMAGE: must not be empty/,
@@ -388,7 +396,13 @@ describe("accepted edge cases", () => {
       },
     ],
     ["a namespace that merely contains a reserved word", (c) => (c["flotilla:namespace"] = "my-logging")],
-    ["an extra build argument", (c) => (services(c).gateway.build = { args: { GO_IMAGE: "registry.internal/golang:1.26" } })],
+    [
+      "an extra build argument, with a Docker builder",
+      (c) => {
+        c["flotilla:images"] = { builder: "buildkit" };
+        services(c).gateway.build = { args: { GO_IMAGE: "registry.internal/golang:1.26" } };
+      },
+    ],
     ["compound Prometheus durations", (c) => Object.assign(c["flotilla:monitoring"], { scrapeInterval: "1m30s", retention: "2w3d" })],
     ["the scrape interval and the retention at their limits", (c) => Object.assign(c["flotilla:monitoring"], { scrapeInterval: "2m30s", retention: "3d" })],
     [

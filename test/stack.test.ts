@@ -296,7 +296,10 @@ describe("the go builder", async () => {
 
 describe("bad sources", () => {
   it("refuses a missing Dockerfile before registering anything", async () => {
-    const run = runStack("dev", (config: any) => (config["flotilla:services"].gateway.build = { dockerfile: "Dockerfile.missing" }));
+    const run = runStack("dev", (config: any) => {
+      config["flotilla:images"] = { builder: "buildkit" };
+      config["flotilla:services"].gateway.build = { dockerfile: "Dockerfile.missing" };
+    });
     await expect(run).rejects.toThrow(ConfigError);
     await expect(run).rejects.toThrow(/flotilla:services\.gateway\.build\.dockerfile: .*Dockerfile\.missing is not a file/);
     expect(registeredByLastRun()).toEqual([]);

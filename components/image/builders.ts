@@ -5,3 +5,6 @@
  */
 export const imageBuilders = ["buildkit", "classic", "go"] as const;
 export type ImageBuilder = (typeof imageBuilders)[number];
+
+/** The Dockerfile a build context holds when none is named. */
+export const defaultDockerfile = "Dockerfile";

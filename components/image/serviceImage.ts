@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { RegistryCredentials } from "../registry/credentials";
 import { contentTag } from "./contextHash";
 import { goBuildFiles, goVersion, stageContext } from "./goContext";
-import type { ImageBuilder } from "./builders";
+import { defaultDockerfile, type ImageBuilder } from "./builders";
 import { GoImage, goImageSettings } from "./goImage";
 
 export interface ImageBuild {
@@ -103,7 +103,7 @@ function buildImage(
   parent: pulumi.Resource,
 ): pulumi.Output<string> {
   const platform = pulumi.output(build.platform ?? "linux/amd64");
-  const dockerfile = build.dockerfile ?? "Dockerfile";
+  const dockerfile = build.dockerfile ?? defaultDockerfile;
   const context = build.goMainPackage === undefined ? build.context : stageGoContext(name, build, dockerfile);
   if (build.builder === "go") {
     if (build.goMainPackage === undefined) {
