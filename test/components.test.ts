@@ -72,7 +72,7 @@ describe("prebuilt images", () => {
   it("deploys a reference with a digest as given, building nothing", async () => {
     const run = await runStack("dev", withImage(`ghcr.io/acme/users:1.2@${digest}`));
     expect(run.one("kubernetes:apps/v1:Deployment", "users").inputs.spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/users@${digest}`);
-    expect(run.ofType("pulumi-nodejs:dynamic:Resource").map((i) => i.name)).toEqual(["gateway", "logsetup"]);
+    expect(run.ofType("pulumi-nodejs:dynamic/image:GoImage").map((i) => i.name)).toEqual(["gateway", "logsetup"]);
   });
 
   it("resolves a tag to the digest it names now", async () => {

@@ -110,7 +110,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           const imageName = String(args.inputs.imageName);
           state.repoDigest = `${imageName.slice(0, imageName.lastIndexOf(":"))}@${fakeDigest(imageName)}`;
         }
-        if (args.type === "pulumi-nodejs:dynamic:Resource" && args.inputs.repository !== undefined) {
+        if (args.type === "pulumi-nodejs:dynamic/image:GoImage" && args.inputs.repository !== undefined) {
           // The go builder's image (components/image/goImage.ts).
           state.repoDigest = `${String(args.inputs.repository)}@${fakeDigest(`${String(args.inputs.repository)}:${String(args.inputs.tag)}`)}`;
         }

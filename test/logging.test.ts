@@ -131,7 +131,7 @@ describe("logging switched off", async () => {
     expect(run.resources.filter((r) => r.type.startsWith("flotilla:logging:"))).toEqual([]);
     expect(run.ofType(CHART).map((c) => c.inputs.chart)).toEqual(["kube-prometheus-stack"]);
     expect(run.ofType(ES)).toEqual([]);
-    expect(run.ofType("pulumi-nodejs:dynamic:Resource").map((i) => i.name)).toEqual(["users", "gateway"]);
+    expect(run.ofType("pulumi-nodejs:dynamic/image:GoImage").map((i) => i.name)).toEqual(["users", "gateway"]);
   });
 });
 

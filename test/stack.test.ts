@@ -72,7 +72,7 @@ describe("dev stack", async () => {
   it("runs every pod restricted, by digest, with requests and limits", () => expectRestricted(run));
 
   it("builds each image with this machine's Go, dev's builder, and pushes it to the local registry under a content tag", () => {
-    const images = run.ofType("pulumi-nodejs:dynamic:Resource");
+    const images = run.ofType("pulumi-nodejs:dynamic/image:GoImage");
     expect(run.ofType("docker:index/image:Image")).toEqual([]);
     expect(images.map((i) => `${i.inputs.repository}:${i.inputs.tag}`)).toEqual([
       expect.stringMatching(/^localhost:5001\/flotilla-dev\/users:src-[0-9a-f]{24}$/),
@@ -236,7 +236,7 @@ describe("the Docker builder", async () => {
     expect(images[0]?.inputs.build.context).toMatch(/\.flotilla\/contexts\/users$/);
     expect(images[0]?.inputs.build.dockerfile).toMatch(/\.flotilla\/contexts\/users\/Dockerfile$/);
     expect(images[0]?.inputs.skipPush).toBe(false);
-    expect(run.ofType("pulumi-nodejs:dynamic:Resource")).toEqual([]);
+    expect(run.ofType("pulumi-nodejs:dynamic/image:GoImage")).toEqual([]);
   });
 });
 
@@ -252,7 +252,7 @@ describe("the go builder", async () => {
     },
     [...secretKeys, "flotilla:registry"],
   );
-  const images = run.ofType("pulumi-nodejs:dynamic:Resource");
+  const images = run.ofType("pulumi-nodejs:dynamic/image:GoImage");
 
   it("builds every image with this machine's Go, no Docker build, from each service's own context", () => {
     expect(run.ofType("docker:index/image:Image")).toEqual([]);
@@ -287,7 +287,7 @@ describe("the go builder", async () => {
   });
 
   it("deploys the digest the push reported", () => {
-    const users = run.one("pulumi-nodejs:dynamic:Resource", "users").inputs;
+    const users = run.one("pulumi-nodejs:dynamic/image:GoImage", "users").inputs;
     expect(run.one(DEPLOYMENT, "users").inputs.spec.template.spec.containers[0].image).toBe(
       `${users.repository}@${fakeDigest(`${users.repository}:${users.tag}`)}`,
     );

@@ -150,6 +150,7 @@ export class GoImage extends pulumi.dynamic.Resource {
       args.credentials === undefined
         ? undefined
         : pulumi.secret(pulumi.output(args.credentials).apply((c) => ({ username: c.username, password: c.password })));
-    super(provider, name, { ...args, credentials, repoDigest: undefined }, opts);
+    // Dynamic resources are all of the SDK's package; a module and type of their own name them in `up`.
+    super(provider, name, { ...args, credentials, repoDigest: undefined }, opts, "image", "GoImage");
   }
 }

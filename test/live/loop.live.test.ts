@@ -28,7 +28,7 @@ const events = fs
   .filter((line) => line.startsWith("{"))
   .map((line) => JSON.parse(line) as EngineEvent);
 const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
-const gatewayImage = "pulumi-nodejs:dynamic:Resource";
+const gatewayImage = "pulumi-nodejs:dynamic/image:GoImage";
 
 describe("one line of the gateway changed, then up", () => {
   it("rebuilds the gateway's image alone, and changes only the gateway's Deployment", () => {
