@@ -5,7 +5,7 @@
  * loads it. Building and pushing for real, and the image equal to the Dockerfile's, are the e2e's.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,5 +48,23 @@ describe("the go builder's provider", () => {
     );
     const out = execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
     expect(JSON.parse(out)).toEqual({ methods: ["create", "diff", "update"], changed: true, same: false });
+  });
+
+  it("fails a build that does not compile with the compiler's own message, before it reaches any registry", () => {
+    const module = mkdtempSync(join(tmpdir(), "flotilla-broken-"));
+    mkdirSync(join(module, "cmd", "broken"), { recursive: true });
+    writeFileSync(join(module, "go.mod"), "module example.com/broken\n\ngo 1.26\n");
+    writeFileSync(join(module, "cmd", "broken", "main.go"), "package main\n\nfunc main() { undefinedCall() }\n");
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
+    writeFileSync(
+      join(dir, "loader.cjs"),
+      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
+      // A registry nothing listens on: the build must fail first.
+      const inputs = { context: ${JSON.stringify(module)}, mainPackage: "./cmd/broken", platform: "linux/amd64", repository: "127.0.0.1:9/x/broken", tag: "src-1",
+        settings: { user: "65532:65532", entrypoint: ["/service"], env: [], exposedPorts: [] } };
+      m.exports.handler().create(inputs).then(() => console.log("created"), (error) => console.log(error.message));`,
+    );
+    const out = execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+    expect(out).toMatch(/^go build \.\/cmd\/broken in .*flotilla-broken-.* failed: .*cmd[/\\]broken[/\\]main\.go:3:15: undefined: undefinedCall/s);
   });
 });
