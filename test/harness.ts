@@ -3,9 +3,9 @@
  * resource it registered, with its inputs, so tests can assert on the graph.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../config/load";
@@ -18,14 +18,17 @@ export { projectDir };
 
 // Pulumi's function serialiser names a module a function uses by the object Node's `require` gave;
 // vitest's module runner hands modules over as objects of its own, which the serialiser would walk
-// whole (the go builder's dynamic provider hung the run). Mocks never run a provider: under them its
-// text is a stand-in. The go builder's test serialises the real one as the language host runs the
-// program, and the e2e runs it.
-(serializeClosure as { serializeFunction: unknown }).serializeFunction = async () => ({
-  text: "exports.handler = undefined; // not serialised under mocks",
-  exportName: "handler",
-  containsSecrets: false,
-});
+// whole (the go builder's dynamic provider hung the run). Mocks never run a provider: under vitest
+// its text is a stand-in, set on the module the SDK itself requires. The go builder's test
+// serialises the real one as the language host runs the program, and the e2e runs it.
+if (process.env.VITEST) {
+  const sdkModule = createRequire(path.join(projectDir, "package.json"))("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: unknown };
+  sdkModule.serializeFunction = async () => ({
+    text: "exports.handler = undefined; // not serialised under mocks",
+    exportName: "handler",
+    containsSecrets: false,
+  });
+}
 
 export interface Registered {
   readonly type: string;
