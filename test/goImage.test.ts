@@ -5,12 +5,12 @@
  * loads it. Building and pushing for real, and the image equal to the Dockerfile's, are the e2e's.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectDir, runFileAsProgram } from "./programNode";
+import { compilerLoaded, projectDir, runFileAsProgram } from "./programNode";
 
 describe("the go builder's provider", () => {
   const probe = `const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [${JSON.stringify(projectDir)}] }));
@@ -22,6 +22,25 @@ describe("the go builder's provider", () => {
       new GoImage("users", { context: "/src", mainPackage: "./cmd/users", platform: "linux/amd64", repository: "r/users", tag: "src-1", settings: goImageSettings });
     });`;
   const text = JSON.parse(runFileAsProgram(probe)) as string;
+
+  it("is read back from its cache on the next run, without the serialiser's TypeScript compiler", () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "flotilla-provider-cache-"));
+    const run = () =>
+      JSON.parse(
+        runFileAsProgram(
+          probe
+            .replace("settings: goImageSettings", `settings: goImageSettings, providerCacheDir: ${JSON.stringify(cacheDir)}`)
+            .replace(
+              "console.log(JSON.stringify(a.inputs.__provider))",
+              `console.log(JSON.stringify({ text: a.inputs.__provider, compiler: ${compilerLoaded} }))`,
+            ),
+        ),
+      ) as { text: string; compiler: boolean };
+    const first = run();
+    expect(first).toEqual({ text, compiler: true });
+    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^go-image-provider-[0-9a-f]{24}\.js$/)]);
+    expect(run()).toEqual({ text, compiler: false });
+  });
 
   it("names only Node's built-in modules, so it loads without the project's packages", () => {
     const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] as string);

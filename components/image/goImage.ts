@@ -12,10 +12,14 @@
  * ociImage.ts use Node's built-ins alone.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type * as SerializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
+import { version as sdkVersion } from "@pulumi/pulumi/version";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { promisify } from "node:util";
 import platform from "../apps/platform.json";
 import { nonRootId } from "../apps/podSpec";
@@ -52,6 +56,11 @@ export interface GoImageArgs {
    * @default none: a registry that asks for them refuses the push
    */
   readonly credentials?: pulumi.Input<RegistryCredentials>;
+  /**
+   * Where the provider's serialised text is kept between runs (providerText).
+   * @default nowhere: serialised at every run
+   */
+  readonly providerCacheDir?: string;
 }
 
 /** The state the provider keeps: what `diff` compares, and the digest pushed. */
@@ -140,17 +149,72 @@ const provider: pulumi.dynamic.ResourceProvider<GoImageInputs, GoImageState> = {
   // Nothing to delete: like the Docker builder's images, pushed images stay in the registry.
 };
 
-/** A Go service's image, built by this machine's Go toolchain and pushed without a container engine. */
-export class GoImage extends pulumi.dynamic.Resource {
+/**
+ * The SDK's function serialiser, as its dynamic resources require it: when first needed, and from
+ * its own module, whose export is what a test's stand-in replaces (test/harness.ts).
+ */
+function serialiser(): typeof SerializeClosure {
+  return createRequire(__filename)("@pulumi/pulumi/runtime/closure/serializeClosure") as typeof SerializeClosure;
+}
+
+/** The provider's text, once per run. */
+let serialised: Promise<string> | undefined;
+
+/**
+ * The provider as the engine stores and runs it, serialised by the SDK's function serialiser,
+ * which loads the TypeScript compiler to do it: 0.9-1.3 s of every run, on the inner loop's path.
+ * The text changes only with this code, the serialiser and Node, so it is kept in `cacheDir` under a
+ * key of those and read back on the next run.
+ */
+function providerText(cacheDir: string | undefined): Promise<string> {
+  serialised ??= (async () => {
+    const key = createHash("sha256")
+      .update(await readFile(__filename))
+      .update(await readFile(join(dirname(__filename), `ociImage${extname(__filename)}`)))
+      .update(`${sdkVersion} ${process.version}`)
+      // The serialiser's own code too: a stand-in for it (the unit tests') never meets the real text.
+      .update(String(serialiser().serializeFunction))
+      .digest("hex")
+      .slice(0, 24);
+    const cached = cacheDir === undefined ? undefined : join(cacheDir, `go-image-provider-${key}.js`);
+    if (cached !== undefined) {
+      const text = await readFile(cached, "utf8").catch(() => undefined);
+      if (text !== undefined) {
+        return text;
+      }
+    }
+    const { text } = await serialiser().serializeFunction(() => provider);
+    if (cached !== undefined) {
+      // Written whole, then renamed: a run that stops halfway leaves no half a provider. A cache
+      // that cannot be written costs the next run the serialiser's time, nothing else.
+      const partial = `${cached}.tmp-${process.pid}`;
+      await mkdir(dirname(cached), { recursive: true })
+        .then(() => writeFile(partial, text))
+        .then(() => rename(partial, cached))
+        .catch(() => rm(partial, { force: true }));
+    }
+    return text;
+  })();
+  return serialised;
+}
+
+/**
+ * A Go service's image, built by this machine's Go toolchain and pushed without a container
+ * engine. A dynamic resource, registered as `pulumi.dynamic.Resource` registers one, with the
+ * provider's text from providerText.
+ */
+export class GoImage extends pulumi.CustomResource {
   /** `repository@sha256:<digest>`: what the Deployment runs. */
   declare readonly repoDigest: pulumi.Output<string>;
 
   constructor(name: string, args: GoImageArgs, opts?: pulumi.CustomResourceOptions) {
+    const { providerCacheDir, ...inputs } = args;
     const credentials =
-      args.credentials === undefined
+      inputs.credentials === undefined
         ? undefined
-        : pulumi.secret(pulumi.output(args.credentials).apply((c) => ({ username: c.username, password: c.password })));
-    // Dynamic resources are all of the SDK's package; a module and type of their own name them in `up`.
-    super(provider, name, { ...args, credentials, repoDigest: undefined }, opts, "image", "GoImage");
+        : pulumi.secret(pulumi.output(inputs.credentials).apply((c) => ({ username: c.username, password: c.password })));
+    // Every dynamic resource is of the SDK's package, whose provider runs the __provider text; a
+    // module and type of its own name it in `up`.
+    super("pulumi-nodejs:dynamic/image:GoImage", name, { ...inputs, credentials, repoDigest: undefined, __provider: providerText(providerCacheDir) }, opts);
   }
 }

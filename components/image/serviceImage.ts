@@ -114,7 +114,10 @@ function buildImage(
     const settings = { builder: "go", go: goVersion(context) };
     const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: { ...build.args, ...settings }, platform: p }));
     const mainPackage = build.goMainPackage;
-    return new GoImage(name, { context, mainPackage, platform, repository, tag, settings: goImageSettings, credentials }, { parent }).repoDigest;
+    // Beside the staged contexts: the project's own, as trusted as the sources built there.
+    const providerCacheDir = path.dirname(context);
+    return new GoImage(name, { context, mainPackage, platform, repository, tag, settings: goImageSettings, credentials, providerCacheDir }, { parent })
+      .repoDigest;
   }
   const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: build.args ?? {}, platform: p }));
   const image = new docker.Image(
