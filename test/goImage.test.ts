@@ -69,21 +69,30 @@ describe("the go builder's provider", () => {
     expect(JSON.parse(out)).toEqual({ methods: ["create", "diff", "update"], changed: true, same: false });
   });
 
+  /** What the provider's `create` says, loaded from its text alone by a plain Node in an empty directory. */
+  const createSays = (inputs: Record<string, unknown>): string => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
+    writeFileSync(
+      join(dir, "loader.cjs"),
+      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
+      const inputs = { platform: "linux/amd64", tag: "src-1", settings: { user: "65532:65532", entrypoint: ["/service"], env: [], exposedPorts: [] }, ...${JSON.stringify(inputs)} };
+      m.exports.handler().create(inputs).then(() => console.log("created"), (error) => console.log(error.message));`,
+    );
+    return execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+  };
+
   it("fails a build that does not compile with the compiler's own message, before it reaches any registry", () => {
     const module = mkdtempSync(join(tmpdir(), "flotilla-broken-"));
     mkdirSync(join(module, "cmd", "broken"), { recursive: true });
     writeFileSync(join(module, "go.mod"), "module example.com/broken\n\ngo 1.26\n");
     writeFileSync(join(module, "cmd", "broken", "main.go"), "package main\n\nfunc main() { undefinedCall() }\n");
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
-    writeFileSync(
-      join(dir, "loader.cjs"),
-      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
-      // A registry nothing listens on: the build must fail first.
-      const inputs = { context: ${JSON.stringify(module)}, mainPackage: "./cmd/broken", platform: "linux/amd64", repository: "127.0.0.1:9/x/broken", tag: "src-1",
-        settings: { user: "65532:65532", entrypoint: ["/service"], env: [], exposedPorts: [] } };
-      m.exports.handler().create(inputs).then(() => console.log("created"), (error) => console.log(error.message));`,
-    );
-    const out = execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+    // A registry nothing listens on: the build must fail first.
+    const out = createSays({ context: module, mainPackage: "./cmd/broken", repository: "127.0.0.1:9/x/broken" });
     expect(out).toMatch(/^go build \.\/cmd\/broken in .*flotilla-broken-.* failed: .*cmd[/\\]broken[/\\]main\.go:3:15: undefined: undefinedCall/s);
+  });
+
+  it("refuses a repository that names no registry before building anything", () => {
+    const out = createSays({ context: "/nonexistent", mainPackage: "./cmd/users", repository: "flotilla-users" });
+    expect(out.trim()).toBe("repository flotilla-users names no registry: give it as host[:port]/path, such as localhost:5001/flotilla/users");
   });
 });

@@ -79,6 +79,11 @@ type GoImageInputs = Omit<GoImageState, "repoDigest"> & { readonly credentials?:
 /** Builds the binary, assembles the image and pushes it; returns `repository@sha256:…`. */
 async function buildAndPush(inputs: GoImageInputs): Promise<string> {
   const [os, architecture] = inputs.platform.split("/") as [string, string];
+  const slash = inputs.repository.indexOf("/");
+  if (slash <= 0) {
+    throw new Error(`repository ${inputs.repository} names no registry: give it as host[:port]/path, such as localhost:5001/flotilla/users`);
+  }
+  const target = { registry: inputs.repository.slice(0, slash), repository: inputs.repository.slice(slash + 1), tag: inputs.tag };
   const out = await mkdtemp(join(tmpdir(), "flotilla-go-image-"));
   try {
     const binary = join(out, "service");
@@ -100,8 +105,6 @@ async function buildAndPush(inputs: GoImageInputs): Promise<string> {
       { ...inputs.settings, os, architecture },
       layers.map((l) => l.diffId),
     );
-    const slash = inputs.repository.indexOf("/");
-    const target = { registry: inputs.repository.slice(0, slash), repository: inputs.repository.slice(slash + 1), tag: inputs.tag };
     const digest = await pushImage(
       target,
       config,
