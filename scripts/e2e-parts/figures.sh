@@ -41,8 +41,9 @@ figures() {
   # a change built in an earlier run would be found built already.
   sed -i "s/users service timed out/users service timed out (loop $(date +%s%N))/" "$loop/services/internal/gateway/handler.go"
   grep -q "timed out (loop " "$loop/services/internal/gateway/handler.go" || die "the inner loop's line to change is gone from handler.go"
-  # The engine's events (--json) name each step, for suite "loop" to check what was rebuilt.
-  changes=$(cli up bare --json 2>"$loop/events.jsonl")
+  # The engine's events (--json) name each step, for suite "loop" to check what was rebuilt; on a
+  # failure, the lines among them that are not events say why.
+  changes=$(cli up bare --json 2>"$loop/events.jsonl") || { grep -v '^{' "$loop/events.jsonl" >&2; die "the inner loop's up failed"; }
   log "inner loop: up $(cat "$work/command.seconds") s, the go build and push within it ($changes) (target <= 10 s warm)"
   suite loop FLOTILLA_E2E_LOOP_EVENTS="$loop/events.jsonl"
   if [[ -n ${FLOTILLA_E2E_TRACE:-} ]]; then
