@@ -18,9 +18,10 @@ export { projectDir };
 
 // Pulumi's function serialiser names a module a function uses by the object Node's `require` gave;
 // vitest's module runner hands modules over as objects of its own, which the serialiser would walk
-// whole (the go builder's dynamic provider hung the run). Mocks never run a provider: under vitest
-// its text is a stand-in, set on the module the SDK itself requires. The go builder's test
-// serialises the real one as the language host runs the program, and the e2e runs it.
+// whole (serialising the go builder's provider hung the run). Mocks never run a provider: under
+// vitest its text is a stand-in, set on the module the SDK requires, where goImage.ts takes the
+// serialiser from. The go builder's test serialises the real one as the language host runs the
+// program, and the e2e runs it.
 if (process.env.VITEST) {
   const sdkModule = createRequire(path.join(projectDir, "package.json"))("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: unknown };
   sdkModule.serializeFunction = async () => ({

@@ -201,18 +201,23 @@ describe("prod stack", async () => {
   });
 });
 
+/** The dev stack pushing to a registry that asks for credentials, its images built by `builder`. */
+function devWithCredentials(builder: "buildkit" | "go"): Promise<ProgramRun> {
+  const { values, secretKeys } = stackConfigWithSecrets("dev");
+  return runProgram(
+    "dev",
+    {
+      ...values,
+      "flotilla:images": { builder },
+      "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" },
+    },
+    [...secretKeys, "flotilla:registry"],
+  );
+}
+
 describe("an external registry with credentials", () => {
   it("pushes with the password only as a secret", async () => {
-    const { values, secretKeys } = stackConfigWithSecrets("dev");
-    const run = await runProgram(
-      "dev",
-      {
-        ...values,
-        "flotilla:images": { builder: "buildkit" },
-        "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" },
-      },
-      [...secretKeys, "flotilla:registry"],
-    );
+    const run = await devWithCredentials("buildkit");
     const image = run.one("docker:index/image:Image", "users").inputs;
     expect(image.imageName).toMatch(/^registry\.example\.com\/team\/flotilla-dev\/users:src-/);
     expect(image.registry).toEqual({
@@ -241,17 +246,8 @@ describe("the Docker builder", async () => {
 });
 
 describe("the go builder", async () => {
-  const buildkit = await runStack("dev", (config) => (config["flotilla:images"] = { builder: "buildkit" }));
-  const { values, secretKeys } = stackConfigWithSecrets("dev");
-  const run = await runProgram(
-    "dev",
-    {
-      ...values,
-      "flotilla:images": { builder: "go" },
-      "flotilla:registry": { type: "external", server: "registry.example.com/team", username: "ci", password: "hunter2" },
-    },
-    [...secretKeys, "flotilla:registry"],
-  );
+  const buildkit = await devWithCredentials("buildkit");
+  const run = await devWithCredentials("go");
   const images = run.ofType("pulumi-nodejs:dynamic/image:GoImage");
 
   it("builds every image with this machine's Go, no Docker build, from each service's own context", () => {

@@ -70,8 +70,9 @@ export interface ServiceImageArgs {
 
 /**
  * A service's container image, named by content and deployed by digest: built from its
- * multi-stage Dockerfile and pushed, or taken prebuilt. An unchanged source gives the same tag, so
- * nothing is rebuilt, pushed or rolled out.
+ * multi-stage Dockerfile by a Docker builder, or by the go builder (goImage.ts), and pushed; or
+ * taken prebuilt. An unchanged source gives the same tag, so nothing is rebuilt, pushed or rolled
+ * out.
  */
 export class ServiceImage extends pulumi.ComponentResource {
   /** `repository@sha256:<digest>`: what Deployments run. */
