@@ -10,36 +10,44 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compilerLoaded, projectDir, runFileAsProgram } from "./programNode";
+import { compilerLoaded, runAsProgram } from "./programNode";
 
 describe("the go builder's provider", () => {
-  const probe = `const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [${JSON.stringify(projectDir)}] }));
-    pulumi.runtime.setMocks({
-      newResource: (a) => { if (a.inputs.__provider) console.log(JSON.stringify(a.inputs.__provider)); return { id: a.name, state: a.inputs }; },
-      call: (a) => a.inputs,
-    }, "project", "stack", false).then(() => {
-      const { GoImage, goImageSettings } = require(${JSON.stringify(join(projectDir, "components/image/goImage.ts"))});
-      new GoImage("users", { context: "/src", mainPackage: "./cmd/users", platform: "linux/amd64", repository: "r/users", tag: "src-1", settings: goImageSettings });
-    });`;
-  const text = JSON.parse(runFileAsProgram(probe)) as string;
+  /** The provider's text as the program registers it, and whether the TypeScript compiler was loaded by then. */
+  const registered = (providerCacheDir?: string) =>
+    JSON.parse(
+      runAsProgram(`const pulumi = require("@pulumi/pulumi");
+        pulumi.runtime.setMocks({
+          newResource: (a) => {
+            if (a.inputs.__provider) console.log(JSON.stringify({ text: a.inputs.__provider, compiler: ${compilerLoaded} }));
+            return { id: a.name, state: a.inputs };
+          },
+          call: (a) => a.inputs,
+        }, "project", "stack", false).then(() => {
+          const { GoImage, goImageSettings } = require("./components/image/goImage.ts");
+          new GoImage("users", { context: "/src", mainPackage: "./cmd/users", platform: "linux/amd64", repository: "r/users", tag: "src-1",
+            settings: goImageSettings, providerCacheDir: ${JSON.stringify(providerCacheDir)} });
+        });`),
+    ) as { text: string; compiler: boolean };
+  const { text } = registered();
+
+  /** What `script` prints with `provider` loaded from the text alone, by a plain Node in an empty directory, from a file as the SDK's dynamic-provider process loads it (not -e, where Node's built-ins are globals the text might lean on). */
+  const inPlainNode = (script: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
+    writeFileSync(
+      join(dir, "loader.cjs"),
+      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
+      const provider = m.exports.handler();
+      ${script}`,
+    );
+    return execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+  };
 
   it("is read back from its cache on the next run, without the serialiser's TypeScript compiler", () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "flotilla-provider-cache-"));
-    const run = () =>
-      JSON.parse(
-        runFileAsProgram(
-          probe
-            .replace("settings: goImageSettings", `settings: goImageSettings, providerCacheDir: ${JSON.stringify(cacheDir)}`)
-            .replace(
-              "console.log(JSON.stringify(a.inputs.__provider))",
-              `console.log(JSON.stringify({ text: a.inputs.__provider, compiler: ${compilerLoaded} }))`,
-            ),
-        ),
-      ) as { text: string; compiler: boolean };
-    const first = run();
-    expect(first).toEqual({ text, compiler: true });
+    expect(registered(cacheDir)).toEqual({ text, compiler: true });
     expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^go-image-provider-[0-9a-f]{24}\.js$/)]);
-    expect(run()).toEqual({ text, compiler: false });
+    expect(registered(cacheDir)).toEqual({ text, compiler: false });
   });
 
   it("names only Node's built-in modules, so it loads without the project's packages", () => {
@@ -55,31 +63,16 @@ describe("the go builder's provider", () => {
   });
 
   it("loads from its text in a plain Node and diffs: a new tag is a change, the same inputs none", () => {
-    // From a file, not -e, where Node's built-ins would be globals that the text might lean on.
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
-    writeFileSync(
-      join(dir, "loader.cjs"),
-      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
-      const provider = m.exports.handler();
-      const olds = { repository: "r/users", tag: "src-1", platform: "linux/amd64", settings: {} };
+    const out = inPlainNode(`const olds = { repository: "r/users", tag: "src-1", platform: "linux/amd64", settings: {} };
       Promise.all([provider.diff("id", olds, { ...olds, tag: "src-2" }), provider.diff("id", olds, { ...olds })]).then(([changed, same]) =>
-        console.log(JSON.stringify({ methods: Object.keys(provider).sort(), changed: changed.changes, same: same.changes })));`,
-    );
-    const out = execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
+        console.log(JSON.stringify({ methods: Object.keys(provider).sort(), changed: changed.changes, same: same.changes })));`);
     expect(JSON.parse(out)).toEqual({ methods: ["create", "diff", "update"], changed: true, same: false });
   });
 
-  /** What the provider's `create` says, loaded from its text alone by a plain Node in an empty directory. */
-  const createSays = (inputs: Record<string, unknown>): string => {
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-provider-"));
-    writeFileSync(
-      join(dir, "loader.cjs"),
-      `const m = new (require("node:module"))("provider"); m._compile(require("node:fs").readFileSync(0, "utf8"), "provider.js");
-      const inputs = { platform: "linux/amd64", tag: "src-1", settings: { user: "65532:65532", entrypoint: ["/service"], env: [], exposedPorts: [] }, ...${JSON.stringify(inputs)} };
-      m.exports.handler().create(inputs).then(() => console.log("created"), (error) => console.log(error.message));`,
-    );
-    return execFileSync(process.execPath, ["loader.cjs"], { cwd: dir, input: text, encoding: "utf8" });
-  };
+  /** What the provider's `create` says, in a plain Node. */
+  const createSays = (inputs: Record<string, unknown>): string =>
+    inPlainNode(`const inputs = { platform: "linux/amd64", tag: "src-1", settings: { user: "65532:65532", entrypoint: ["/service"], env: [], exposedPorts: [] }, ...${JSON.stringify(inputs)} };
+      provider.create(inputs).then(() => console.log("created"), (error) => console.log(error.message));`);
 
   it("fails a build that does not compile with the compiler's own message, before it reaches any registry", () => {
     const module = mkdtempSync(join(tmpdir(), "flotilla-broken-"));

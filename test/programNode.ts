@@ -21,21 +21,20 @@ export function projectNodeArgs(dir = "."): string[] {
 /** The module the SDK's runner requires before the program, as the runner resolves it: source-map-support's register. */
 export const runnerSourceMapSupport = (): string => createRequire(require.resolve("@pulumi/pulumi/cmd/run/index.js")).resolve("source-map-support/register");
 
-/** What `script` prints when Node runs it as the language host runs the program. */
-export function runAsProgram(script: string): string {
-  const asTheRunner = `require(${JSON.stringify(runnerSourceMapSupport())});`;
-  return execFileSync(process.execPath, [...projectNodeArgs(), "-e", `${asTheRunner} ${script}`], { cwd: projectDir, encoding: "utf8" }).trim();
-}
-
 /**
- * What `script` prints when Node runs it from a file as the language host runs the program. Not
- * `-e`: there Node also puts its built-in modules on the global object, which changes what Pulumi's
- * function serialiser writes (`global.zlib` for a `require("zlib")`).
+ * What `script` prints when Node runs it as the language host runs the program: from a file, as
+ * the program is (under `-e` Node also puts its built-in modules on the global object, which changes
+ * what Pulumi's function serialiser writes: `global.zlib` for a `require("zlib")`), with `require`
+ * resolving from the project's directory.
  */
-export function runFileAsProgram(script: string): string {
+export function runAsProgram(script: string): string {
   const dir = fs.mkdtempSync(path.join(projectDir, ".flotilla", "probe-"));
   const file = path.join(dir, "probe.cjs");
-  fs.writeFileSync(file, `require(${JSON.stringify(runnerSourceMapSupport())});\nprocess.chdir(${JSON.stringify(projectDir)});\n${script}\n`);
+  const preamble = [
+    `require(${JSON.stringify(runnerSourceMapSupport())});`,
+    `require = require("node:module").createRequire(${JSON.stringify(path.join(projectDir, "package.json"))});`,
+  ];
+  fs.writeFileSync(file, `${preamble.join("\n")}\n${script}\n`);
   try {
     return execFileSync(process.execPath, [...projectNodeArgs(), file], { cwd: projectDir, encoding: "utf8" }).trim();
   } finally {

@@ -32,18 +32,11 @@ function modulePackages(moduleDir: string): Map<string, GoPackage> {
   if (cached) {
     return cached;
   }
-  let out: string;
-  try {
-    out = execFileSync("go", ["list", "-json=ImportPath,Dir,GoFiles,CgoFiles,EmbedFiles,Imports", "./..."], {
-      cwd: moduleDir,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 64 * 2 ** 20,
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
-    throw new Error(`go list in ${moduleDir} failed (the Go toolchain lists what each service's image is built from): ${stderr}`, { cause: error });
-  }
+  const out = goOutput(
+    ["list", "-json=ImportPath,Dir,GoFiles,CgoFiles,EmbedFiles,Imports", "./..."],
+    moduleDir,
+    "the Go toolchain lists what each service's image is built from",
+  );
   // `go list -json` prints one object after another, each closing with a "}" line of its own.
   const packages = out
     .split(/^}$/m)
@@ -85,18 +78,23 @@ export function goBuildFiles(moduleDir: string, mainPackage: string): string[] {
   return ["go.mod", "go.sum", ...files].filter((file) => fs.existsSync(path.join(moduleDir, file))).sort();
 }
 
+/** What `go ARGS` prints in `moduleDir`; a failure names the command, the directory, `why` and Go's own message. */
+function goOutput(args: readonly string[], moduleDir: string, why: string): string {
+  try {
+    return execFileSync("go", args, { cwd: moduleDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 2 ** 20 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+    throw new Error(`go ${args[0]} in ${moduleDir} failed (${why}): ${stderr}`, { cause: error });
+  }
+}
+
 const goVersions = new Map<string, string>();
 
-/** The Go toolchain that builds in `moduleDir` (its go.mod may select another), such as `go1.26.8`. */
+/** The Go toolchain that builds in `moduleDir` (its go.mod may select another), such as `go1.26.8`; asked once per module. */
 export function goVersion(moduleDir: string): string {
   let version = goVersions.get(moduleDir);
   if (version === undefined) {
-    try {
-      version = execFileSync("go", ["env", "GOVERSION"], { cwd: moduleDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-    } catch (error) {
-      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
-      throw new Error(`go env GOVERSION in ${moduleDir} failed (the go builder needs the Go toolchain): ${stderr}`, { cause: error });
-    }
+    version = goOutput(["env", "GOVERSION"], moduleDir, "the go builder needs the Go toolchain").trim();
     goVersions.set(moduleDir, version);
   }
   return version;

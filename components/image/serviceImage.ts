@@ -112,7 +112,7 @@ function buildImage(
     }
     // The Go toolchain's version is in the tag, as the builder image is in a Dockerfile build's, and
     // so is the builder: the two builders' images never share a tag (ECR's tags are immutable).
-    const settings = { builder: "go", go: goVersion(context) };
+    const settings = { builder: "go", go: goVersion(path.resolve(build.context)) }; // the module's, asked once for all its services
     const tag = platform.apply((p) => contentTag({ context, dockerfile, target: build.target, args: { ...build.args, ...settings }, platform: p }));
     const mainPackage = build.goMainPackage;
     // Beside the staged contexts: the project's own, as trusted as the sources built there.
