@@ -4,12 +4,13 @@
  * from that text alone by a plain Node in an empty directory, as the SDK's dynamic-provider process
  * loads it. Building and pushing for real, and the image equal to the Dockerfile's, are the e2e's.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { binaryPath, ensureBinary } from "../components/image/goBinary";
 import { compilerLoaded, runAsProgram } from "./programNode";
 
 describe("the go builder's provider", () => {
@@ -55,7 +56,7 @@ describe("the go builder's provider", () => {
     // What the build and push use, each by a require rather than a global only some Node processes have.
     // path/posix is path, on the systems the stack builds on.
     expect(new Set(required.map((name) => name.replace(/^node:/, "").replace(/^path\/posix$/, "path")))).toEqual(
-      new Set(["child_process", "crypto", "fs/promises", "os", "path", "util", "zlib"]),
+      new Set(["child_process", "crypto", "fs/promises", "path", "util", "zlib"]),
     );
     for (const name of required) {
       expect(builtinModules).toContain(name.replace(/^node:/, ""));
@@ -87,5 +88,77 @@ describe("the go builder's provider", () => {
   it("refuses a repository that names no registry before building anything", () => {
     const out = createSays({ context: "/nonexistent", mainPackage: "./cmd/users", repository: "flotilla-users" });
     expect(out.trim()).toBe("repository flotilla-users names no registry: give it as host[:port]/path, such as localhost:5001/flotilla/users");
+  });
+});
+
+describe("the go builder's binary, shared by the program and the provider", () => {
+  let dir: string;
+  let path: string | undefined;
+  const inputs = () => ({ context: join(dir, "users"), mainPackage: "./cmd/users", platform: "linux/amd64", tag: "src-2" });
+  /** The `go` commands run, one line each, by a stand-in that takes 0.3 s and writes its arguments as the binary. */
+  const builds = () => (existsSync(join(dir, "go.log")) ? readFileSync(join(dir, "go.log"), "utf8").trim().split("\n") : []);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "flotilla-go-binary-"));
+    mkdirSync(join(dir, "users"));
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(
+      join(dir, "bin", "go"),
+      `#!/bin/sh\nif [ "$FAIL" = 1 ]; then echo "main.go:3:15: undefined: undefinedCall" >&2; exit 1; fi\necho "$*" >> ${join(dir, "go.log")}\nsleep 0.3\necho "$*" > "$6"\n`,
+    );
+    chmodSync(join(dir, "bin", "go"), 0o755);
+    path = process.env.PATH;
+    process.env.PATH = `${join(dir, "bin")}:${path}`;
+  });
+  afterEach(() => {
+    process.env.PATH = path;
+    delete process.env.FAIL;
+  });
+
+  it("is built once for callers at once, and not again while it is kept", async () => {
+    const [first, second] = await Promise.all([ensureBinary(inputs()), ensureBinary(inputs())]);
+    expect(first).toBe(binaryPath(inputs()));
+    expect(second).toBe(first);
+    expect(await ensureBinary(inputs())).toBe(first);
+    expect(builds()).toEqual([`build -trimpath -buildvcs=false -ldflags=-s -w -o ${first}.tmp-${process.pid} ./cmd/users`]);
+    expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-2-linux-amd64"]);
+  });
+
+  it("waits for the build another running process holds, and takes over one whose process is gone", async () => {
+    const binary = binaryPath(inputs());
+    mkdirSync(join(dir, "users.builds"));
+    const holder = spawn("sleep", ["30"]);
+    try {
+      writeFileSync(`${binary}.lock`, String(holder.pid));
+      const waiting = ensureBinary(inputs());
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writeFileSync(binary, "the holder's binary");
+      rmSync(`${binary}.lock`); // as the holder does once its binary is in place
+      expect(await waiting).toBe(binary);
+      expect(readFileSync(binary, "utf8")).toBe("the holder's binary");
+      expect(builds()).toEqual([]);
+    } finally {
+      holder.kill();
+    }
+    const gone = spawnSync("true").pid;
+    writeFileSync(`${binary}.lock`.replace("src-2", "src-3"), String(gone));
+    expect(await ensureBinary({ ...inputs(), tag: "src-3" })).toBe(binaryPath({ ...inputs(), tag: "src-3" }));
+    expect(builds()).toHaveLength(1);
+    expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-3-linux-amd64"]);
+  });
+
+  it("keeps one binary per service and platform: a new tag's build removes the older ones for its platform", async () => {
+    mkdirSync(join(dir, "users.builds"));
+    for (const old of ["src-1-linux-amd64", "src-1-linux-arm64"]) {
+      writeFileSync(join(dir, "users.builds", old), "old");
+    }
+    await ensureBinary(inputs());
+    expect(readdirSync(join(dir, "users.builds")).sort()).toEqual(["src-1-linux-arm64", "src-2-linux-amd64"]);
+  });
+
+  it("fails with the compiler's message and leaves neither binary nor lock", async () => {
+    process.env.FAIL = "1";
+    await expect(ensureBinary(inputs())).rejects.toThrow(/^go build \.\/cmd\/users in .*users failed: main\.go:3:15: undefined: undefinedCall$/);
+    expect(readdirSync(join(dir, "users.builds"))).toEqual([]);
   });
 });

@@ -8,22 +8,20 @@
  * hold the same files and settings).
  *
  * A dynamic resource, so that the build happens in `up` (never in a preview) and the engine
- * records the digest: its provider is serialised into the state with what it calls, so it and
- * ociImage.ts use Node's built-ins alone.
+ * records the digest: its provider is serialised into the state with what it calls, so it,
+ * goBinary.ts and ociImage.ts use Node's built-ins alone.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as SerializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import { version as sdkVersion } from "@pulumi/pulumi/version";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, extname, join } from "node:path";
-import { promisify } from "node:util";
 import platform from "../apps/platform.json";
 import { nonRootId } from "../apps/podSpec";
 import type { RegistryCredentials } from "../registry/credentials";
+import { ensureBinary } from "./goBinary";
 import { configOf, layerOf, pushImage, type ImageSettings } from "./ociImage";
 
 /**
@@ -84,37 +82,20 @@ async function buildAndPush(inputs: GoImageInputs): Promise<string> {
     throw new Error(`repository ${inputs.repository} names no registry: give it as host[:port]/path, such as localhost:5001/flotilla/users`);
   }
   const target = { registry: inputs.repository.slice(0, slash), repository: inputs.repository.slice(slash + 1), tag: inputs.tag };
-  const out = await mkdtemp(join(tmpdir(), "flotilla-go-image-"));
-  try {
-    const binary = join(out, "service");
-    try {
-      // The Dockerfile's build, flag for flag; VCS stamping off, as the Dockerfile's context
-      // (no .git) has it, so both builders make the same binary from the same sources.
-      await promisify(execFile)("go", ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", binary, inputs.mainPackage], {
-        cwd: inputs.context,
-        env: { ...process.env, CGO_ENABLED: "0", GOOS: os, GOARCH: architecture },
-        maxBuffer: 16 * 2 ** 20,
-      });
-    } catch (error) {
-      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
-      throw new Error(`go build ${inputs.mainPackage} in ${inputs.context} failed: ${stderr}`, { cause: error });
-    }
-    const certificates = { path: "/etc/ssl/certs/ca-certificates.crt", mode: 0o644, content: await readCertificates() };
-    const layers = [layerOf([certificates]), layerOf([{ path: inputs.settings.entrypoint[0] as string, mode: 0o755, content: await readFile(binary) }])];
-    const config = configOf(
-      { ...inputs.settings, os, architecture },
-      layers.map((l) => l.diffId),
-    );
-    const digest = await pushImage(
-      target,
-      config,
-      layers.map((l) => l.blob),
-      inputs.credentials,
-    );
-    return `${inputs.repository}@${digest}`;
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  const binary = await ensureBinary(inputs);
+  const certificates = { path: "/etc/ssl/certs/ca-certificates.crt", mode: 0o644, content: await readCertificates() };
+  const layers = [layerOf([certificates]), layerOf([{ path: inputs.settings.entrypoint[0] as string, mode: 0o755, content: await readFile(binary) }])];
+  const config = configOf(
+    { ...inputs.settings, os, architecture },
+    layers.map((l) => l.diffId),
+  );
+  const digest = await pushImage(
+    target,
+    config,
+    layers.map((l) => l.blob),
+    inputs.credentials,
+  );
+  return `${inputs.repository}@${digest}`;
 }
 
 /** This machine's CA bundle, wherever its system keeps it (Debian, Fedora, Alpine, macOS). */
@@ -166,7 +147,7 @@ let serialised: Promise<string> | undefined;
 /**
  * The provider as the engine stores and runs it, serialised by the SDK's function serialiser,
  * which loads the TypeScript compiler to do it: 0.9-1.3 s of every run, on the inner loop's path.
- * The text changes only with this code, the serialiser and Node, so it is kept in `cacheDir` under a
+ * The text changes only with this code and the two modules it calls, the serialiser and Node, so it is kept in `cacheDir` under a
  * key of those and read back on the next run.
  */
 function providerText(cacheDir: string | undefined): Promise<string> {
@@ -174,6 +155,7 @@ function providerText(cacheDir: string | undefined): Promise<string> {
     const key = createHash("sha256")
       .update(await readFile(__filename))
       .update(await readFile(join(dirname(__filename), `ociImage${extname(__filename)}`)))
+      .update(await readFile(join(dirname(__filename), `goBinary${extname(__filename)}`)))
       .update(`${sdkVersion} ${process.version}`)
       // The serialiser's own code too: a stand-in for it (the unit tests') never meets the real text.
       .update(String(serialiser().serializeFunction))
@@ -219,5 +201,13 @@ export class GoImage extends pulumi.CustomResource {
     // Every dynamic resource is of the SDK's package, whose provider runs the __provider text; a
     // module and type of its own name it in `up`.
     super("pulumi-nodejs:dynamic/image:GoImage", name, { ...inputs, credentials, repoDigest: undefined, __provider: providerText(providerCacheDir) }, opts);
+    // In `up` (never in a preview, nor under a test's mocks, which have no engine), the build starts
+    // here, while the engine starts the provider; the provider's `create` waits for it (ensureBinary).
+    // A failed build here is left to the provider, which builds again and reports the compiler.
+    if (!pulumi.runtime.isDryRun() && pulumi.runtime.getEngine() !== undefined) {
+      pulumi.all([inputs.tag, inputs.platform]).apply(([tag, platform]) => {
+        ensureBinary({ context: inputs.context, mainPackage: inputs.mainPackage, tag, platform }).catch(() => undefined);
+      });
+    }
   }
 }
