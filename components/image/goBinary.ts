@@ -5,6 +5,7 @@
  * built-ins alone.
  */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -75,7 +76,8 @@ async function exists(file: string): Promise<boolean> {
 
 /** Takes the lock, or says another process holds it. Linked whole, so a lock always names its holder. */
 async function takeLock(lock: string): Promise<boolean> {
-  const mine = `${lock}.${process.pid}`;
+  // A name of this attempt's own: two callers in one process must not share, or remove, one file.
+  const mine = `${lock}.${process.pid}-${randomUUID()}`;
   await writeFile(mine, String(process.pid));
   try {
     await link(mine, lock);
