@@ -10,7 +10,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { binaryPath, ensureBinary } from "../components/image/goBinary";
+import { binaryPath, ensureBinary, startBuild } from "../components/image/goBinary";
 import { compilerLoaded, runAsProgram } from "./programNode";
 
 describe("the go builder's provider", () => {
@@ -145,6 +145,20 @@ describe("the go builder's binary, shared by the program and the provider", () =
     expect(await ensureBinary({ ...inputs(), tag: "src-3" })).toBe(binaryPath({ ...inputs(), tag: "src-3" }));
     expect(builds()).toHaveLength(1);
     expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-3-linux-amd64"]);
+  });
+
+  it("is started by the program without waiting: a lock held elsewhere returns at once, and the provider finds what the program built", async () => {
+    const binary = binaryPath(inputs());
+    mkdirSync(join(dir, "users.builds"));
+    writeFileSync(`${binary}.lock`, String(process.ppid)); // a process that outlives this test
+    const started = Date.now();
+    await startBuild(inputs());
+    expect(Date.now() - started).toBeLessThan(250); // the stand-in's build alone takes 300 ms
+    expect(builds()).toEqual([]);
+    rmSync(`${binary}.lock`);
+    await startBuild(inputs());
+    expect(await ensureBinary(inputs())).toBe(binary);
+    expect(builds()).toHaveLength(1);
   });
 
   it("keeps one binary per service and platform: a new tag's build removes the older ones for its platform", async () => {

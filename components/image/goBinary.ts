@@ -31,10 +31,9 @@ export function binaryPath(inputs: BinaryInputs): string {
 const buildWaitMs = 10 * 60 * 1000;
 
 /**
- * The service's binary for these inputs, built once by whichever process asks first. In `up` the
- * program asks as soon as it knows the tag, so the build runs while the engine starts this provider
- * and checks and diffs the image; the provider then waits for that build instead of running its
- * own. A lock file holding the builder's pid marks a build under way; one whose process is gone is
+ * The service's binary for these inputs, built once by whichever process asks first: the provider's
+ * `create` calls this, and waits for a build another process holds (the program's, startBuild).
+ * A lock file holding the builder's pid marks a build under way; one whose process is gone is
  * taken over. The binary is kept after the push, so the program does not build an unchanged
  * service again at the next `up`; the same service's older binaries are removed.
  */
@@ -44,20 +43,8 @@ export async function ensureBinary(inputs: BinaryInputs): Promise<string> {
   await mkdir(dirname(binary), { recursive: true });
   const deadline = Date.now() + buildWaitMs;
   while (Date.now() < deadline) {
-    if (await exists(binary)) {
+    if ((await exists(binary)) || (await buildUnderLock(inputs, binary, lock))) {
       return binary;
-    }
-    if (await takeLock(lock)) {
-      try {
-        // Another build may have finished between the check above and the lock.
-        if (!(await exists(binary))) {
-          await goBuild(inputs, binary);
-          await removeOlderBuilds(binary, inputs.platform);
-        }
-        return binary;
-      } finally {
-        await rm(lock, { force: true });
-      }
     }
     if (!(await holderAlive(lock))) {
       await rm(lock, { force: true });
@@ -65,6 +52,36 @@ export async function ensureBinary(inputs: BinaryInputs): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`waited ${buildWaitMs / 60000} minutes for the build that holds ${lock}; remove that file if no build is running`);
+}
+
+/**
+ * For the program, in `up`: builds the binary as soon as the tag is known, so the build runs while
+ * the engine starts the provider and checks and diffs the image. It never waits: a binary kept, or
+ * a lock another process holds, returns at once (a waiting program would hold `up` open).
+ */
+export async function startBuild(inputs: BinaryInputs): Promise<void> {
+  const binary = binaryPath(inputs);
+  await mkdir(dirname(binary), { recursive: true });
+  if (!(await exists(binary))) {
+    await buildUnderLock(inputs, binary, `${binary}.lock`);
+  }
+}
+
+/** Builds the binary if this process takes the lock; says whether it did (or found it built). */
+async function buildUnderLock(inputs: BinaryInputs, binary: string, lock: string): Promise<boolean> {
+  if (!(await takeLock(lock))) {
+    return false;
+  }
+  try {
+    // Another build may have finished between the caller's look and the lock.
+    if (!(await exists(binary))) {
+      await goBuild(inputs, binary);
+      await removeOlderBuilds(binary, inputs.platform);
+    }
+    return true;
+  } finally {
+    await rm(lock, { force: true });
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

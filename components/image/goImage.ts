@@ -21,7 +21,7 @@ import { dirname, extname, join } from "node:path";
 import platform from "../apps/platform.json";
 import { nonRootId } from "../apps/podSpec";
 import type { RegistryCredentials } from "../registry/credentials";
-import { ensureBinary } from "./goBinary";
+import { ensureBinary, startBuild } from "./goBinary";
 import { configOf, layerOf, pushImage, type ImageSettings } from "./ociImage";
 
 /**
@@ -147,8 +147,8 @@ let serialised: Promise<string> | undefined;
 /**
  * The provider as the engine stores and runs it, serialised by the SDK's function serialiser,
  * which loads the TypeScript compiler to do it: 0.9-1.3 s of every run, on the inner loop's path.
- * The text changes only with this code and the two modules it calls, the serialiser and Node, so it is kept in `cacheDir` under a
- * key of those and read back on the next run.
+ * The text changes only with this code, the two modules it calls, the serialiser and Node, so it
+ * is kept in `cacheDir` under a key of those and read back on the next run.
  */
 function providerText(cacheDir: string | undefined): Promise<string> {
   serialised ??= (async () => {
@@ -202,11 +202,11 @@ export class GoImage extends pulumi.CustomResource {
     // module and type of its own name it in `up`.
     super("pulumi-nodejs:dynamic/image:GoImage", name, { ...inputs, credentials, repoDigest: undefined, __provider: providerText(providerCacheDir) }, opts);
     // In `up` (never in a preview, nor under a test's mocks, which have no engine), the build starts
-    // here, while the engine starts the provider; the provider's `create` waits for it (ensureBinary).
+    // here, while the engine starts the provider; the provider's `create` waits for it (goBinary.ts).
     // A failed build here is left to the provider, which builds again and reports the compiler.
     if (!pulumi.runtime.isDryRun() && pulumi.runtime.getEngine() !== undefined) {
       pulumi.all([inputs.tag, inputs.platform]).apply(([tag, platform]) => {
-        ensureBinary({ context: inputs.context, mainPackage: inputs.mainPackage, tag, platform }).catch(() => undefined);
+        startBuild({ context: inputs.context, mainPackage: inputs.mainPackage, tag, platform }).catch(() => undefined);
       });
     }
   }
