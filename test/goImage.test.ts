@@ -147,7 +147,7 @@ describe("the go builder's binary, shared by the program and the provider", () =
     expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-3-linux-amd64"]);
   });
 
-  it("is started by the program without waiting: a lock held elsewhere returns at once, and the provider finds what the program built", async () => {
+  it("is started by the program without waiting: a running holder's lock returns at once, a dead one's is taken over, and the provider finds what the program built", async () => {
     const binary = binaryPath(inputs());
     mkdirSync(join(dir, "users.builds"));
     writeFileSync(`${binary}.lock`, String(process.ppid)); // a process that outlives this test
@@ -155,10 +155,12 @@ describe("the go builder's binary, shared by the program and the provider", () =
     await startBuild(inputs());
     expect(Date.now() - started).toBeLessThan(250); // the stand-in's build alone takes 300 ms
     expect(builds()).toEqual([]);
-    rmSync(`${binary}.lock`);
+    writeFileSync(`${binary}.lock`, String(spawnSync("true").pid)); // an `up` killed mid-build
     await startBuild(inputs());
+    expect(builds()).toHaveLength(1);
     expect(await ensureBinary(inputs())).toBe(binary);
     expect(builds()).toHaveLength(1);
+    expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-2-linux-amd64"]);
   });
 
   it("keeps one binary per service and platform: a new tag's build removes the older ones for its platform", async () => {

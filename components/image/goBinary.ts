@@ -61,10 +61,14 @@ export async function ensureBinary(inputs: BinaryInputs): Promise<string> {
  */
 export async function startBuild(inputs: BinaryInputs): Promise<void> {
   const binary = binaryPath(inputs);
+  const lock = `${binary}.lock`;
   await mkdir(dirname(binary), { recursive: true });
-  if (!(await exists(binary))) {
-    await buildUnderLock(inputs, binary, `${binary}.lock`);
+  if ((await exists(binary)) || (await buildUnderLock(inputs, binary, lock)) || (await holderAlive(lock))) {
+    return;
   }
+  // The lock of an `up` that was killed mid-build: taken over, once.
+  await rm(lock, { force: true });
+  await buildUnderLock(inputs, binary, lock);
 }
 
 /** Builds the binary if this process takes the lock; says whether it did (or found it built). */
