@@ -140,9 +140,9 @@ describe("the go builder's binary, shared by the program and the provider", () =
     } finally {
       holder.kill();
     }
-    const gone = spawnSync("true").pid;
-    writeFileSync(`${binary}.lock`.replace("src-2", "src-3"), String(gone));
-    expect(await ensureBinary({ ...inputs(), tag: "src-3" })).toBe(binaryPath({ ...inputs(), tag: "src-3" }));
+    const next = { ...inputs(), tag: "src-3" };
+    writeFileSync(`${binaryPath(next)}.lock`, String(spawnSync("true").pid)); // a process that is gone
+    expect(await ensureBinary(next)).toBe(binaryPath(next));
     expect(builds()).toHaveLength(1);
     expect(readdirSync(join(dir, "users.builds"))).toEqual(["src-3-linux-amd64"]);
   });

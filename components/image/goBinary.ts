@@ -24,7 +24,17 @@ export interface BinaryInputs {
 
 /** Where the binary of these inputs is kept: beside the staged context, one per tag and platform. */
 export function binaryPath(inputs: BinaryInputs): string {
-  return join(`${inputs.context}.builds`, `${inputs.tag}-${inputs.platform.replaceAll("/", "-")}`);
+  return join(`${inputs.context}.builds`, `${inputs.tag}${platformSuffix(inputs.platform)}`);
+}
+
+/** How a binary's name ends for its platform, which removeOlderBuilds also matches on. */
+const platformSuffix = (platform: string) => `-${platform.replaceAll("/", "-")}`;
+
+/** The binary's path and its lock's, with their directory made. */
+async function place(inputs: BinaryInputs): Promise<{ binary: string; lock: string }> {
+  const binary = binaryPath(inputs);
+  await mkdir(dirname(binary), { recursive: true });
+  return { binary, lock: `${binary}.lock` };
 }
 
 /** How long a process waits for another's build of the same binary before giving up on it. */
@@ -38,17 +48,13 @@ const buildWaitMs = 10 * 60 * 1000;
  * service again at the next `up`; the same service's older binaries are removed.
  */
 export async function ensureBinary(inputs: BinaryInputs): Promise<string> {
-  const binary = binaryPath(inputs);
-  const lock = `${binary}.lock`;
-  await mkdir(dirname(binary), { recursive: true });
+  const { binary, lock } = await place(inputs);
   const deadline = Date.now() + buildWaitMs;
   while (Date.now() < deadline) {
     if ((await exists(binary)) || (await buildUnderLock(inputs, binary, lock))) {
       return binary;
     }
-    if (!(await holderAlive(lock))) {
-      await rm(lock, { force: true });
-    }
+    await releaseIfDead(lock);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`waited ${buildWaitMs / 60000} minutes for the build that holds ${lock}; remove that file if no build is running`);
@@ -60,15 +66,14 @@ export async function ensureBinary(inputs: BinaryInputs): Promise<string> {
  * a lock another process holds, returns at once (a waiting program would hold `up` open).
  */
 export async function startBuild(inputs: BinaryInputs): Promise<void> {
-  const binary = binaryPath(inputs);
-  const lock = `${binary}.lock`;
-  await mkdir(dirname(binary), { recursive: true });
-  if ((await exists(binary)) || (await buildUnderLock(inputs, binary, lock)) || (await holderAlive(lock))) {
+  const { binary, lock } = await place(inputs);
+  if ((await exists(binary)) || (await buildUnderLock(inputs, binary, lock))) {
     return;
   }
-  // The lock of an `up` that was killed mid-build: taken over, once.
-  await rm(lock, { force: true });
-  await buildUnderLock(inputs, binary, lock);
+  // The lock of an `up` killed mid-build is taken over, once; a running holder's is left alone.
+  if (await releaseIfDead(lock)) {
+    await buildUnderLock(inputs, binary, lock);
+  }
 }
 
 /** Builds the binary if this process takes the lock; says whether it did (or found it built). */
@@ -113,6 +118,15 @@ async function takeLock(lock: string): Promise<boolean> {
   }
 }
 
+/** Removes the lock if the process named in it is gone; says whether it did. */
+async function releaseIfDead(lock: string): Promise<boolean> {
+  if (await holderAlive(lock)) {
+    return false;
+  }
+  await rm(lock, { force: true });
+  return true;
+}
+
 /** Whether the process named in the lock still runs; a lock already gone counts as alive, to look again. */
 async function holderAlive(lock: string): Promise<boolean> {
   const pid = Number(await readFile(lock, "utf8").catch(() => ""));
@@ -149,7 +163,7 @@ async function goBuild(inputs: BinaryInputs, binary: string): Promise<void> {
 
 /** Removes the binaries of this service's earlier tags for the same platform; locks and partial files stay. */
 async function removeOlderBuilds(binary: string, platform: string): Promise<void> {
-  const suffix = `-${platform.replaceAll("/", "-")}`;
+  const suffix = platformSuffix(platform);
   const dir = dirname(binary);
   for (const entry of await readdir(dir)) {
     if (entry.endsWith(suffix) && join(dir, entry) !== binary) {
