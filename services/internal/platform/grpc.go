@@ -49,16 +49,16 @@ func UnaryServerInterceptor(log *slog.Logger, metrics *Metrics) grpc.UnaryServer
 	}
 }
 
-// UnaryClientInterceptor makes a client span for each call (health checks apart), passes it on
-// in traceparent with the request id, and records client-side RED metrics.
+// UnaryClientInterceptor makes a client span for each call (health checks apart; and not in a
+// trace that is not recorded, startClientSpan), passes the trace on in traceparent with the
+// request id, and records client-side RED metrics.
 func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
-		traced := !isHealthCheck(method)
-		callCtx, span := ctx, trace.SpanFromContext(ctx)
+		callCtx, span := ctx, trace.Span(nil)
 		var out outgoingCarrier
-		if traced {
-			callCtx, span = tracer().Start(ctx, spanName(method), trace.WithSpanKind(trace.SpanKindClient))
+		if !isHealthCheck(method) {
+			callCtx, span = startClientSpan(ctx, spanName(method))
 			otel.GetTextMapPropagator().Inject(callCtx, &out)
 		}
 		if id := RequestID(ctx); id != "" {
@@ -66,7 +66,7 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 		}
 		err := invoker(out.into(callCtx), method, req, reply, cc, opts...)
 		code := status.Code(err)
-		if traced {
+		if span != nil {
 			endGRPCSpan(span, method, code, err, true)
 		}
 		metrics.grpcClient.record(ctx, grpcKey{method, code}, time.Since(start).Seconds())

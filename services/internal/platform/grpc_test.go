@@ -9,7 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,8 +25,9 @@ const echoMethod = "/flotilla.test.Echo/Echo"
 
 // seen is what the server's handler found in its context: the request id and span.
 type seen struct {
-	request string
-	span    trace.SpanContext
+	request     string
+	span        trace.SpanContext
+	traceparent string // as the call carried it
 }
 
 func registerEcho(server *grpc.Server, calls chan<- seen) {
@@ -37,7 +40,7 @@ func registerEcho(server *grpc.Server, calls chan<- seen) {
 				return nil, err
 			}
 			handler := func(ctx context.Context, _ any) (any, error) {
-				calls <- seen{RequestID(ctx), trace.SpanContextFromContext(ctx)}
+				calls <- seen{RequestID(ctx), trace.SpanContextFromContext(ctx), incoming(ctx, "traceparent")}
 				return &emptypb.Empty{}, nil
 			}
 			return interceptor(ctx, in, &grpc.UnaryServerInfo{FullMethod: echoMethod}, handler)
@@ -49,28 +52,8 @@ func registerEcho(server *grpc.Server, calls chan<- seen) {
 // handlers and interceptors, with the request's id and in its trace: the server's span is a child
 // of the client's span, itself a child of the request's. Both sides count it.
 func TestACallCarriesTheRequestAcrossAGRPCHop(t *testing.T) {
-	listener := bufconn.Listen(1 << 20)
 	serverMetrics, clientMetrics := NewMetrics(), NewMetrics()
-	calls := make(chan seen, 1)
-	server := NewGRPCServer(slog.New(slog.DiscardHandler), serverMetrics, 4)
-	registerEcho(server, calls)
-	go func() { _ = server.Serve(listener) }()
-	t.Cleanup(server.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return listener.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(clientMetrics)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	call := func(ctx context.Context) seen {
-		t.Helper()
-		if err := conn.Invoke(ctx, echoMethod, &emptypb.Empty{}, &emptypb.Empty{}); err != nil {
-			t.Fatal(err)
-		}
-		return <-calls
-	}
+	call := startEcho(t, serverMetrics, clientMetrics)
 
 	for _, requestID := range []string{"abc-123", "0123456789abcdef"} {
 		t.Run("within a request named "+requestID, func(t *testing.T) {
@@ -120,5 +103,77 @@ func TestACallCarriesTheRequestAcrossAGRPCHop(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(clientMetrics.grpcClientCalls.WithLabelValues(echoMethod, "OK")); got != 3 {
 		t.Errorf("client counted %v calls, want 3", got)
+	}
+}
+
+// startEcho serves the echo method over a real gRPC connection (in memory) through the platform's
+// server and client interceptors, and returns a call that says what the handler saw.
+func startEcho(t *testing.T, serverMetrics, clientMetrics *Metrics) (call func(context.Context) seen) {
+	t.Helper()
+	listener := bufconn.Listen(1 << 20)
+	calls := make(chan seen, 1)
+	server := NewGRPCServer(slog.New(slog.DiscardHandler), serverMetrics, 4)
+	registerEcho(server, calls)
+	go func() { _ = server.Serve(listener) }()
+	t.Cleanup(server.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return listener.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(clientMetrics)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return func(ctx context.Context) seen {
+		t.Helper()
+		if err := conn.Invoke(ctx, echoMethod, &emptypb.Empty{}, &emptypb.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		return <-calls
+	}
+}
+
+// In a trace that is not sampled, a call makes no client span where the sampler would not record
+// one (startClientSpan): it carries the request's own span as the parent instead. Where the
+// sampler may record the child of an unsampled span (always_on), the client span is still made.
+func TestAnUnsampledCallSkipsItsClientSpan(t *testing.T) {
+	for _, tt := range []struct {
+		sampler        string
+		wantClientSpan bool
+	}{
+		{"parentbased_traceidratio", false},
+		{"always_on", true},
+	} {
+		t.Run(tt.sampler, func(t *testing.T) {
+			keepRecording(t)
+			sampler, childrenFollowParent := Tracing{Endpoint: "http://collector:4317", Sampler: tt.sampler, SamplerArg: 1}.sampler()
+			spans := tracetest.NewSpanRecorder()
+			provider := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(spans))
+			startedTracing.Store(&tracerOf{provider: provider, childrenFollowParent: childrenFollowParent})
+			t.Cleanup(func() { startedTracing.Store(nil) })
+			otel.SetTracerProvider(provider)
+			call := startEcho(t, NewMetrics(), NewMetrics())
+
+			traceID, _ := trace.TraceIDFromHex(callerTrace)
+			requestSpan, _ := trace.SpanIDFromHex(callerParent)
+			got := call(trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: requestSpan})))
+			carried := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": got.traceparent})
+			parent := trace.SpanContextFromContext(carried)
+			if parent.TraceID() != traceID {
+				t.Fatalf("call carried traceparent %q, want one in trace %s", got.traceparent, traceID)
+			}
+			var client sdktrace.ReadOnlySpan
+			for _, s := range spans.Ended() {
+				if s.SpanKind() == trace.SpanKindClient {
+					client = s
+				}
+			}
+			switch {
+			case !tt.wantClientSpan && parent.SpanID() != requestSpan:
+				t.Errorf("call carried parent %s, want the request's span %s", parent.SpanID(), requestSpan)
+			case tt.wantClientSpan && (client == nil || parent.SpanID() != client.SpanContext().SpanID()):
+				t.Errorf("call carried parent %s, want a recorded client span", parent.SpanID())
+			}
+		})
 	}
 }

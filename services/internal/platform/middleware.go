@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"go.opentelemetry.io/otel/propagation"
 )
 
 // Instrument wraps a public HTTP handler with what every request gets: a server span (continuing
@@ -16,7 +14,7 @@ func Instrument(next http.Handler, log *slog.Logger, metrics *Metrics) http.Hand
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		// Named by method until the mux has routed the request.
-		ctx, span := startServerSpan(r.Context(), propagation.HeaderCarrier(r.Header), r.Method)
+		ctx, span := startServerSpan(r.Context(), requestHeaders(r.Header), r.Method)
 		requestID := requestID(r.Header.Get("X-Request-Id"), span.SpanContext())
 		ctx = withRequestID(ctx, requestID)
 		r = r.WithContext(ctx)

@@ -25,30 +25,80 @@ import (
 const instrumentationScope = "flotilla/services/internal/platform"
 
 // tracer is the platform's tracer from the process's provider, looked up once per provider: the
-// SDK's lookup takes a lock, three times a request otherwise.
-func tracer() trace.Tracer {
+// SDK's lookup takes a lock, three times a request otherwise. It also says whether that provider
+// never records a span whose parent is not recorded (see StartTracing).
+func tracer() (t trace.Tracer, childrenFollowParent bool) {
 	provider := otel.GetTracerProvider()
 	if cached := cachedTracer.Load(); cached != nil && cached.provider == provider {
-		return cached.tracer
+		return cached.tracer, cached.childrenFollowParent
 	}
-	t := provider.Tracer(instrumentationScope)
-	cachedTracer.Store(&tracerOf{provider, t})
-	return t
+	started := startedTracing.Load()
+	cached := &tracerOf{provider, provider.Tracer(instrumentationScope), started != nil && started.provider == provider && started.childrenFollowParent}
+	cachedTracer.Store(cached)
+	return cached.tracer, cached.childrenFollowParent
 }
 
 type tracerOf struct {
-	provider trace.TracerProvider
-	tracer   trace.Tracer
+	provider             trace.TracerProvider
+	tracer               trace.Tracer
+	childrenFollowParent bool
 }
 
-var cachedTracer atomic.Pointer[tracerOf]
+var (
+	cachedTracer atomic.Pointer[tracerOf]
+	// startedTracing is the provider StartTracing made, with what its sampler does to the children
+	// of a span it did not record; a provider set by anyone else is assumed to record any span.
+	startedTracing atomic.Pointer[tracerOf]
+)
+
+// The spans' kinds, made once: each WithSpanKind call allocates.
+var (
+	serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	clientSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+)
 
 // startServerSpan continues the caller's trace (its traceparent, read through carrier) in a
 // server span named name.
 func startServerSpan(ctx context.Context, carrier propagation.TextMapCarrier, name string) (context.Context, trace.Span) {
 	ctx = otel.GetTextMapPropagator().Extract(ctx, carrier)
-	return tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+	t, _ := tracer()
+	return t.Start(ctx, name, serverSpan...)
 }
+
+// startClientSpan starts the span of an outgoing call, unless it could not be recorded: under a
+// parent-based sampler (or none, with no endpoint) the child of a span that is not sampled is not
+// sampled either, so the call carries its parent's context instead, and saves a span's ids, its
+// sampling decision and a context. Nothing that is exported changes; the called service sees the
+// caller's server span as its parent, in a trace that nobody records.
+func startClientSpan(ctx context.Context, name string) (context.Context, trace.Span) {
+	t, childrenFollowParent := tracer()
+	if parent := trace.SpanContextFromContext(ctx); childrenFollowParent && parent.IsValid() && !parent.IsSampled() {
+		return ctx, nil
+	}
+	return t.Start(ctx, name, clientSpan...)
+}
+
+// requestHeaders reads the propagator's keys from a request's headers by the canonical names
+// net/http has already given them: propagation.HeaderCarrier would canonicalize, and so copy,
+// each lower-case key on every request.
+type requestHeaders http.Header
+
+func (h requestHeaders) Get(key string) string {
+	switch key {
+	case "traceparent":
+		key = "Traceparent"
+	case "tracestate":
+		key = "Tracestate"
+	default:
+		key = http.CanonicalHeaderKey(key)
+	}
+	if values := h[key]; len(values) > 0 {
+		return values[0]
+	}
+	return ""
+}
+func (h requestHeaders) Set(key, value string) { http.Header(h).Set(key, value) }
+func (h requestHeaders) Keys() []string        { return propagation.HeaderCarrier(h).Keys() }
 
 // endHTTPSpan names a request's span by its route once routed ("GET /v1/users/{id}", as
 // OpenTelemetry's conventions have it) and marks a 5xx as an error.

@@ -105,21 +105,29 @@ func parseAttributes(s string) ([]attribute.KeyValue, error) {
 	return attrs, nil
 }
 
-func (t Tracing) sampler() sdktrace.Sampler {
+// sampler is the sampler t names; with no endpoint, one that records nothing. It also says
+// whether the child of a span it did not sample is never sampled (the parent-based ones, and
+// never), which lets a call skip a span that nobody would record (startClientSpan).
+func (t Tracing) sampler() (sampler sdktrace.Sampler, childrenFollowParent bool) {
+	if t.Endpoint == "" {
+		// With nowhere to send them, no span is recorded: requests still get trace and span ids (the
+		// logs and the calls carry them), at the cost of two random numbers, not of a span each.
+		return sdktrace.NeverSample(), true
+	}
 	ratio := sdktrace.TraceIDRatioBased(t.SamplerArg)
 	switch t.Sampler {
 	case "always_on":
-		return sdktrace.AlwaysSample()
+		return sdktrace.AlwaysSample(), false
 	case "always_off":
-		return sdktrace.NeverSample()
+		return sdktrace.NeverSample(), true
 	case "traceidratio":
-		return ratio
+		return ratio, false
 	case "parentbased_always_off":
-		return sdktrace.ParentBased(sdktrace.NeverSample())
+		return sdktrace.ParentBased(sdktrace.NeverSample()), true
 	case "parentbased_traceidratio":
-		return sdktrace.ParentBased(ratio)
+		return sdktrace.ParentBased(ratio), true
 	default:
-		return sdktrace.ParentBased(sdktrace.AlwaysSample())
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), true
 	}
 }
 
@@ -131,6 +139,8 @@ func StartTracing(cfg Config) (shutdown func(context.Context) error, err error) 
 	if err != nil {
 		return nil, err
 	}
+	_, childrenFollowParent := cfg.Tracing.sampler()
+	startedTracing.Store(&tracerOf{provider: provider, childrenFollowParent: childrenFollowParent})
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return provider.Shutdown, nil
@@ -143,12 +153,7 @@ func newTracerProvider(cfg Config) (*sdktrace.TracerProvider, error) {
 		semconv.ServiceName(cfg.ServiceName),
 		semconv.DeploymentEnvironmentName(cfg.Environment),
 	}, cfg.Tracing.Attributes...)
-	// With nowhere to send them, no span is recorded: requests still get trace and span ids (the
-	// logs and the calls carry them), at the cost of two random numbers, not of a span each.
-	sampler := sdktrace.NeverSample()
-	if cfg.Tracing.Endpoint != "" {
-		sampler = cfg.Tracing.sampler()
-	}
+	sampler, _ := cfg.Tracing.sampler()
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, attrs...)),

@@ -176,3 +176,28 @@ func TestNoEndpointStillMakesIDs(t *testing.T) {
 		t.Error("a span is recorded with nowhere to send it")
 	}
 }
+
+// Each sampler says truly whether it ever samples the child of a span it did not sample, which
+// startClientSpan relies on: asked about many children of unsampled parents, the SDK's own sampler
+// samples none where the flag says so, and some where it does not.
+func TestSamplersSayWhetherChildrenFollowTheirParent(t *testing.T) {
+	configs := []Tracing{{Sampler: "parentbased_always_on"}} // no endpoint
+	for _, name := range samplers {
+		configs = append(configs, Tracing{Endpoint: "http://collector:4317", Sampler: name, SamplerArg: 0.5})
+	}
+	for _, cfg := range configs {
+		sampler, childrenFollowParent := cfg.sampler()
+		traceID, _ := trace.TraceIDFromHex(callerTrace)
+		sampled := 0
+		for i := range 200 {
+			traceID[8] = byte(i) // ratio samplers decide by the trace id's last eight bytes
+			parent := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: trace.SpanID{1}}))
+			if sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: parent, TraceID: traceID, Name: "call"}).Decision != sdktrace.Drop {
+				sampled++
+			}
+		}
+		if childrenFollowParent != (sampled == 0) {
+			t.Errorf("%q (endpoint %q): childrenFollowParent %v, but %d of 200 children of unsampled parents sampled", cfg.Sampler, cfg.Endpoint, childrenFollowParent, sampled)
+		}
+	}
+}
