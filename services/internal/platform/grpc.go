@@ -56,10 +56,10 @@ func UnaryClientInterceptor(metrics *Metrics) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
 		callCtx, span := ctx, trace.Span(nil)
-		var out outgoingCarrier
+		out := newOutgoingCarrier()
 		if !isHealthCheck(method) {
 			callCtx, span = startClientSpan(ctx, spanName(method))
-			otel.GetTextMapPropagator().Inject(callCtx, &out)
+			otel.GetTextMapPropagator().Inject(callCtx, out)
 		}
 		if id := RequestID(ctx); id != "" {
 			out.Set("x-request-id", id)

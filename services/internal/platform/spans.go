@@ -158,8 +158,18 @@ func (incomingCarrier) Set(string, string)      {}
 func (incomingCarrier) Keys() []string          { return nil }
 
 // outgoingCarrier collects what the propagator writes (traceparent, tracestate) as metadata pairs,
-// so that one append carries them and the request id: each append copies the metadata.
-type outgoingCarrier struct{ pairs []string }
+// so that one append carries them and the request id: each append copies the metadata. The pairs
+// start in room of its own, so a call's carrier is one allocation, not one per pair it grows by.
+type outgoingCarrier struct {
+	pairs []string
+	room  [6]string // traceparent, tracestate and x-request-id, each a key and a value
+}
+
+func newOutgoingCarrier() *outgoingCarrier {
+	c := &outgoingCarrier{}
+	c.pairs = c.room[:0]
+	return c
+}
 
 func (c *outgoingCarrier) Get(string) string     { return "" }
 func (c *outgoingCarrier) Set(key, value string) { c.pairs = append(c.pairs, key, value) }
