@@ -3,17 +3,23 @@
 // no request ids, trace context, metrics, logs, deadlines, retries or in-flight limit. The
 // gateway's cost over it is the platform's cost.
 //
-//	reference users ADDR
-//	reference gateway ADDR USERS_ADDR
+//	reference users ADDR [STATS_ADDR]
+//	reference gateway ADDR USERS_ADDR [STATS_ADDR]
+//
+// STATS_ADDR serves /metrics with the one figure the benchmark reads from every process,
+// go_memstats_mallocs_total (the heap allocations so far), on a listener of its own: nothing is
+// added to the requests' path.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 
 	usersv1 "flotilla/services/proto/users/v1"
 	"google.golang.org/grpc"
@@ -38,6 +44,9 @@ func (users) GetUser(_ context.Context, req *usersv1.UserRequest) (*usersv1.User
 func main() {
 	if len(os.Args) < 3 {
 		log.Fatal("usage: reference users ADDR | reference gateway ADDR USERS_ADDR")
+	}
+	if stats := statsAddr(); stats != "" {
+		go serveStats(stats)
 	}
 	switch os.Args[1] {
 	case "users":
@@ -66,4 +75,20 @@ func main() {
 		})
 		log.Fatal(http.ListenAndServe(os.Args[2], mux))
 	}
+}
+
+// statsAddr is the optional last argument: the third of users, the fourth of gateway.
+func statsAddr() string {
+	if n := map[string]int{"users": 4, "gateway": 5}[os.Args[1]]; len(os.Args) == n {
+		return os.Args[n-1]
+	}
+	return ""
+}
+
+func serveStats(addr string) {
+	log.Fatal(http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(w, "go_memstats_mallocs_total %d\n", m.Mallocs)
+	})))
 }
