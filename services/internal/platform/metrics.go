@@ -9,7 +9,7 @@ import (
 )
 
 // latencyBuckets suit in-cluster calls: sub-millisecond up to the 2.5 s that no healthy call reaches.
-var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+var latencyBuckets = [...]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // Metrics holds a service's RED metrics (rate, errors, duration) in a registry of its own, with
 // the Go runtime and process collectors beside them.
@@ -36,19 +36,19 @@ func NewMetrics() *Metrics {
 			Name: "http_server_requests_total", Help: "HTTP requests handled, by route pattern, method and status code.",
 		}, []string{"route", "method", "code"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "http_server_request_duration_seconds", Help: "Time to handle an HTTP request, by route pattern and method.", Buckets: latencyBuckets,
+			Name: "http_server_request_duration_seconds", Help: "Time to handle an HTTP request, by route pattern and method.", Buckets: latencyBuckets[:],
 		}, []string{"route", "method"}),
 		grpcHandled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grpc_server_handled_total", Help: "gRPC calls handled, by method and status code.",
 		}, []string{"grpc_method", "grpc_code"}),
 		grpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "grpc_server_handling_seconds", Help: "Time to handle a gRPC call, by method.", Buckets: latencyBuckets,
+			Name: "grpc_server_handling_seconds", Help: "Time to handle a gRPC call, by method.", Buckets: latencyBuckets[:],
 		}, []string{"grpc_method"}),
 		grpcClientCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grpc_client_handled_total", Help: "gRPC calls made, by method and status code.",
 		}, []string{"grpc_method", "grpc_code"}),
 		grpcClientLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "grpc_client_handling_seconds", Help: "Time until a gRPC call made returned, by method.", Buckets: latencyBuckets,
+			Name: "grpc_client_handling_seconds", Help: "Time until a gRPC call made returned, by method.", Buckets: latencyBuckets[:],
 		}, []string{"grpc_method"}),
 	}
 	m.http = &red[httpKey]{calls: m.httpRequests, duration: m.httpDuration, labels: httpLabels}

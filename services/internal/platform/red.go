@@ -3,8 +3,11 @@ package platform
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
@@ -19,29 +22,57 @@ type red[K comparable] struct {
 	duration *prometheus.HistogramVec
 	labels   func(K) (calls, duration []string)
 	series   sync.Map // K -> redSeries
+	clock    func() time.Time
 }
 
 type redSeries struct {
 	calls    prometheus.Counter
 	duration prometheus.Observer
+	// exemplarAt is when each latency bucket (the last one +Inf) last got an exemplar, in Unix ns.
+	exemplarAt *[len(latencyBuckets) + 1]atomic.Int64
 }
 
+// exemplarInterval is the least time between two exemplars of one latency bucket. A bucket keeps
+// only its latest exemplar, which Prometheus reads once a scrape (15 s and more apart), so a new
+// one every millisecond, as a sampled tenth of a busy service's requests gives, is work thrown
+// away: a label map, the trace id in hex and the exemplar's own objects, a quarter of a sampled
+// request's allocations. Once a second, every bucket a request reaches still links to a trace.
+const exemplarInterval = time.Second
+
 // record counts one request and observes its duration; when its trace is sampled (so the trace
-// exists), the trace id goes with the observation as an exemplar, a link from a slow bucket to a trace.
+// exists), the trace id goes with the observation as an exemplar, a link from a slow bucket to a
+// trace, unless that bucket has had one within exemplarInterval.
 func (r *red[K]) record(ctx context.Context, key K, seconds float64) {
-	s, ok := r.series.Load(key)
+	found, ok := r.series.Load(key)
 	if !ok {
 		calls, duration := r.labels(key)
-		s, _ = r.series.LoadOrStore(key, redSeries{r.calls.WithLabelValues(calls...), r.duration.WithLabelValues(duration...)})
+		found, _ = r.series.LoadOrStore(key, redSeries{r.calls.WithLabelValues(calls...), r.duration.WithLabelValues(duration...), new([len(latencyBuckets) + 1]atomic.Int64)})
 	}
-	s.(redSeries).calls.Inc()
+	s := found.(redSeries)
+	s.calls.Inc()
 	if span := trace.SpanContextFromContext(ctx); span.IsSampled() {
-		if exemplars, ok := s.(redSeries).duration.(prometheus.ExemplarObserver); ok {
+		if exemplars, ok := s.duration.(prometheus.ExemplarObserver); ok && s.exemplarDue(seconds, r.now()) {
 			exemplars.ObserveWithExemplar(seconds, prometheus.Labels{traceIDKey: span.TraceID().String()})
 			return
 		}
 	}
-	s.(redSeries).duration.Observe(seconds)
+	s.duration.Observe(seconds)
+}
+
+// exemplarDue says whether an observation of seconds at now is the one its bucket keeps as
+// exemplar, and if so marks the bucket's time; of two at once, one is.
+func (s redSeries) exemplarDue(seconds float64, now time.Time) bool {
+	at := &s.exemplarAt[sort.SearchFloat64s(latencyBuckets[:], seconds)] // the first bound >= seconds: its le bucket
+	last := at.Load()
+	return now.UnixNano()-last >= int64(exemplarInterval) && at.CompareAndSwap(last, now.UnixNano())
+}
+
+// now is the clock exemplars are timed by: time.Now, or a test's.
+func (r *red[K]) now() time.Time {
+	if r.clock != nil {
+		return r.clock()
+	}
+	return time.Now()
 }
 
 // httpKey is an HTTP request's labels: the route pattern, the method and the status code.
