@@ -149,9 +149,7 @@ func TestAnUnsampledCallSkipsItsClientSpan(t *testing.T) {
 			sampler, childrenFollowParent := Tracing{Endpoint: "http://collector:4317", Sampler: tt.sampler, SamplerArg: 1}.sampler()
 			spans := tracetest.NewSpanRecorder()
 			provider := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(spans))
-			startedTracing.Store(&tracerOf{provider: provider, childrenFollowParent: childrenFollowParent})
-			t.Cleanup(func() { startedTracing.Store(nil) })
-			otel.SetTracerProvider(provider)
+			useTracerProvider(provider, childrenFollowParent)
 			call := startEcho(t, NewMetrics(), NewMetrics())
 
 			traceID, _ := trace.TraceIDFromHex(callerTrace)

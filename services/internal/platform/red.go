@@ -26,11 +26,13 @@ type red[K comparable] struct {
 }
 
 type redSeries struct {
-	calls    prometheus.Counter
-	duration prometheus.Observer
-	// exemplarAt is when each latency bucket (the last one +Inf) last got an exemplar, in Unix ns.
-	exemplarAt *[len(latencyBuckets) + 1]atomic.Int64
+	calls      prometheus.Counter
+	duration   prometheus.Observer
+	exemplarAt *exemplarTimes
 }
+
+// exemplarTimes is when each latency bucket (the last one +Inf) last got an exemplar, in Unix ns.
+type exemplarTimes [len(latencyBuckets) + 1]atomic.Int64
 
 // exemplarInterval is the least time between two exemplars of one latency bucket. A bucket keeps
 // only its latest exemplar, which Prometheus reads once a scrape (15 s and more apart), so a new
@@ -46,7 +48,7 @@ func (r *red[K]) record(ctx context.Context, key K, seconds float64) {
 	found, ok := r.series.Load(key)
 	if !ok {
 		calls, duration := r.labels(key)
-		found, _ = r.series.LoadOrStore(key, redSeries{r.calls.WithLabelValues(calls...), r.duration.WithLabelValues(duration...), new([len(latencyBuckets) + 1]atomic.Int64)})
+		found, _ = r.series.LoadOrStore(key, redSeries{r.calls.WithLabelValues(calls...), r.duration.WithLabelValues(duration...), new(exemplarTimes)})
 	}
 	s := found.(redSeries)
 	s.calls.Inc()

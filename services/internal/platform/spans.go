@@ -26,16 +26,23 @@ const instrumentationScope = "flotilla/services/internal/platform"
 
 // tracer is the platform's tracer from the process's provider, looked up once per provider: the
 // SDK's lookup takes a lock, three times a request otherwise. It also says whether that provider
-// never records a span whose parent is not recorded (see StartTracing).
+// never records a span whose parent it did not record: known of the one installed by
+// useTracerProvider; any other is assumed to record any span.
 func tracer() (t trace.Tracer, childrenFollowParent bool) {
 	provider := otel.GetTracerProvider()
 	if cached := cachedTracer.Load(); cached != nil && cached.provider == provider {
 		return cached.tracer, cached.childrenFollowParent
 	}
-	started := startedTracing.Load()
-	cached := &tracerOf{provider, provider.Tracer(instrumentationScope), started != nil && started.provider == provider && started.childrenFollowParent}
+	cached := &tracerOf{provider, provider.Tracer(instrumentationScope), false}
 	cachedTracer.Store(cached)
-	return cached.tracer, cached.childrenFollowParent
+	return cached.tracer, false
+}
+
+// useTracerProvider makes provider the process's, with what its sampler does to the children of a
+// span it did not sample (Tracing.sampler).
+func useTracerProvider(provider trace.TracerProvider, childrenFollowParent bool) {
+	otel.SetTracerProvider(provider)
+	cachedTracer.Store(&tracerOf{provider, provider.Tracer(instrumentationScope), childrenFollowParent})
 }
 
 type tracerOf struct {
@@ -44,12 +51,7 @@ type tracerOf struct {
 	childrenFollowParent bool
 }
 
-var (
-	cachedTracer atomic.Pointer[tracerOf]
-	// startedTracing is the provider StartTracing made, with what its sampler does to the children
-	// of a span it did not record; a provider set by anyone else is assumed to record any span.
-	startedTracing atomic.Pointer[tracerOf]
-)
+var cachedTracer atomic.Pointer[tracerOf]
 
 // The spans' kinds, made once: each WithSpanKind call allocates.
 var (

@@ -140,8 +140,7 @@ func StartTracing(cfg Config) (shutdown func(context.Context) error, err error) 
 		return nil, err
 	}
 	_, childrenFollowParent := cfg.Tracing.sampler()
-	startedTracing.Store(&tracerOf{provider: provider, childrenFollowParent: childrenFollowParent})
-	otel.SetTracerProvider(provider)
+	useTracerProvider(provider, childrenFollowParent)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return provider.Shutdown, nil
 }
