@@ -85,7 +85,7 @@ export const serviceSchema = z.strictObject({
     .min(0)
     .max(60)
     .default(goServiceDefaults.drainSeconds)
-    .describe("Seconds the pod keeps serving after it is taken out of its endpoints, before SIGTERM."),
+    .describe("Seconds a stopping pod keeps serving, not ready, while it is taken out of its endpoints, before it stops accepting."),
   shutdownTimeoutSeconds: z
     .number()
     .int()

@@ -123,6 +123,7 @@ describe("pure helpers", () => {
       port: 8080,
       opsPort: 8081,
       debugPort: 6060,
+      drainSeconds: 5,
       shutdownTimeoutSeconds: 20,
       calls: [{ name: "user-store", port: 9090 }],
       environment: "prod",
@@ -136,6 +137,7 @@ describe("pure helpers", () => {
       LISTEN_ADDR: ":8080",
       OPS_ADDR: ":8081",
       DEBUG_ADDR: "127.0.0.1:6060",
+      DRAIN_PERIOD: "5s",
       SHUTDOWN_TIMEOUT: "20s",
     });
   });

@@ -114,9 +114,11 @@ describe("dev stack", async () => {
     });
   });
 
-  it("drains before SIGTERM and waits longer than the service's shutdown", () => {
+  it("drains in the service, not by a preStop sleep, and waits longer than the drain and the shutdown", () => {
     const pod = run.one(DEPLOYMENT, "users").inputs.spec.template.spec;
-    expect(pod.containers[0].lifecycle.preStop).toEqual({ sleep: { seconds: 5 } });
+    const env = run.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.name === "users-env")?.inputs.data;
+    expect(env).toMatchObject({ DRAIN_PERIOD: "5s", SHUTDOWN_TIMEOUT: "20s" });
+    expect(pod.containers[0].lifecycle).toBeUndefined();
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 20);
     expect(run.one(DEPLOYMENT, "users").inputs.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
   });

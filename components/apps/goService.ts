@@ -129,13 +129,15 @@ export interface GoServiceArgs {
    */
   readonly egress?: readonly EgressPeer[];
   /**
-   * Seconds a terminating pod keeps serving (a preStop sleep) while it leaves the Service's
-   * endpoints, so no new request reaches a stopping process.
+   * Seconds a terminating pod keeps serving after SIGTERM, not ready, while it leaves the
+   * Service's endpoints, so no new request reaches a stopped process; handed to the service as
+   * `DRAIN_PERIOD`. The service does the wait, not a preStop sleep, so that it can tell each
+   * HTTP client to leave its kept-alive connection meanwhile.
    * @default 5
    */
   readonly drainSeconds?: number;
   /**
-   * Seconds in-flight requests get after SIGTERM; handed to the service as `SHUTDOWN_TIMEOUT`.
+   * Seconds in-flight requests get after the drain; handed to the service as `SHUTDOWN_TIMEOUT`.
    * @default 20
    */
   readonly shutdownTimeoutSeconds?: number;
@@ -237,6 +239,7 @@ export class GoService extends pulumi.ComponentResource {
           port,
           opsPort,
           debugPort,
+          drainSeconds,
           shutdownTimeoutSeconds,
           calls,
           environment: args.environment ?? d.environment,
@@ -290,7 +293,6 @@ export class GoService extends pulumi.ComponentResource {
                   resources: resourceRequirements(args.resources ?? d.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(opsPort),
-                  lifecycle: drainSeconds > 0 ? { preStop: { sleep: { seconds: drainSeconds } } } : undefined,
                   volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                 },
               ],
@@ -468,6 +470,7 @@ export function serviceEnv(opts: {
   port: number;
   opsPort: number;
   debugPort: number;
+  drainSeconds: number;
   shutdownTimeoutSeconds: number;
   calls: readonly Callee[];
   environment: string;
@@ -483,6 +486,7 @@ export function serviceEnv(opts: {
     [names.listenAddr]: `:${opts.port}`,
     [names.opsAddr]: `:${opts.opsPort}`,
     [names.debugAddr]: `127.0.0.1:${opts.debugPort}`,
+    [names.drainPeriod]: `${opts.drainSeconds}s`,
     [names.shutdownTimeout]: `${opts.shutdownTimeoutSeconds}s`,
   };
 }

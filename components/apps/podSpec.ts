@@ -89,8 +89,8 @@ export function spreadConstraints(selector: Record<string, string>): Inputs.core
 }
 
 /**
- * Seconds Kubernetes waits before killing the pod: the preStop drain, then the service's own
- * shutdown timeout, plus a margin for the process to exit after it.
+ * Seconds Kubernetes waits before killing the pod: the service's drain, then its shutdown
+ * timeout, plus a margin for the process to exit after it.
  */
 export function terminationGracePeriod(drainSeconds: number, shutdownTimeoutSeconds: number): number {
   return drainSeconds + shutdownTimeoutSeconds + 5;

@@ -23,7 +23,8 @@ describe("the services", () => {
 
   it("run read-only, and drain before they stop", () => {
     expect(container("users")?.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(container("gateway")?.lifecycle.preStop.sleep.seconds).toBe(5);
+    const env = get("-n", "flotilla", "configmap", container("gateway")?.envFrom[0].configMapRef.name)?.data;
+    expect(env?.DRAIN_PERIOD).toBe("5s");
   });
 
   it("are ClusterIP Services, users headless (one address per pod) with ready endpoints", () => {

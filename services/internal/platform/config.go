@@ -21,7 +21,8 @@ type Config struct {
 	ListenAddr      string        // LISTEN_ADDR: the public API.
 	OpsAddr         string        // OPS_ADDR: /healthz, /readyz, /metrics.
 	DebugAddr       string        // DEBUG_ADDR: pprof; keep it on loopback.
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests get after SIGTERM.
+	DrainPeriod     time.Duration // DRAIN_PERIOD: how long a stopping service keeps serving, not ready, before it stops accepting.
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests get after the drain.
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn or error.
 	MaxInFlight     int           // MAX_IN_FLIGHT: public requests or calls served at once; more are shed (503, or UNAVAILABLE).
 	MaxConnections  int           // MAX_CONNECTIONS: public connections open at once; more wait to be accepted.
@@ -31,11 +32,14 @@ type Config struct {
 // DefaultConfig is the configuration of a service started with no environment at all.
 func DefaultConfig(service string) Config {
 	return Config{
-		ServiceName:     service,
-		Environment:     "dev",
-		ListenAddr:      ":8080",
-		OpsAddr:         ":8081",
-		DebugAddr:       "127.0.0.1:6060",
+		ServiceName: service,
+		Environment: "dev",
+		ListenAddr:  ":8080",
+		OpsAddr:     ":8081",
+		DebugAddr:   "127.0.0.1:6060",
+		// No drain outside a cluster: nothing there routes around a stopping process. The GoService
+		// component sets DRAIN_PERIOD from its drainSeconds.
+		DrainPeriod:     0,
 		ShutdownTimeout: 20 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		MaxInFlight:     256,
@@ -66,17 +70,27 @@ func LoadConfig(service string, getenv func(string) string) (Config, error) {
 	addr("LISTEN_ADDR", &cfg.ListenAddr)
 	addr("OPS_ADDR", &cfg.OpsAddr)
 	addr("DEBUG_ADDR", &cfg.DebugAddr)
-	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
+	duration := func(key string, dst *time.Duration, allowZero bool) {
+		v := getenv(key)
+		if v == "" {
+			return
+		}
 		d, err := time.ParseDuration(v)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: not a duration such as 20s", v))
-		case d <= 0 || d > 10*time.Minute:
-			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: must be above 0 and at most 10m", v))
+			errs = append(errs, fmt.Errorf("%s=%q: not a duration such as 20s", key, v))
+		case d < 0, d == 0 && !allowZero, d > 10*time.Minute:
+			least := "above 0"
+			if allowZero {
+				least = "0 or more"
+			}
+			errs = append(errs, fmt.Errorf("%s=%q: must be %s and at most 10m", key, v, least))
 		default:
-			cfg.ShutdownTimeout = d
+			*dst = d
 		}
 	}
+	duration("DRAIN_PERIOD", &cfg.DrainPeriod, true)
+	duration("SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout, false)
 	count := func(key string, dst *int) {
 		if v := getenv(key); v != "" {
 			n, err := strconv.Atoi(v)

@@ -65,6 +65,7 @@ func TestPlatformContract(t *testing.T) {
 		{"listenAddr", ":9191", func(c Config) string { return c.ListenAddr }},
 		{"opsAddr", ":9192", func(c Config) string { return c.OpsAddr }},
 		{"debugAddr", "127.0.0.1:9193", func(c Config) string { return c.DebugAddr }},
+		{"drainPeriod", "3s", func(c Config) string { return c.DrainPeriod.String() }},
 		{"shutdownTimeout", "7s", func(c Config) string { return c.ShutdownTimeout.String() }},
 	}
 	if len(tests) != len(contract.Variables) {

@@ -49,9 +49,12 @@ func (h *Health) Drain() {
 	}
 }
 
+// Draining reports whether Drain has been called.
+func (h *Health) Draining() bool { return h.draining.Load() }
+
 // Ready reports readiness and, when not ready, why.
 func (h *Health) Ready(ctx context.Context) (bool, map[string]string) {
-	if h.draining.Load() {
+	if h.Draining() {
 		return false, map[string]string{"lifecycle": "draining"}
 	}
 	h.mu.RLock()

@@ -63,9 +63,10 @@ func (s GRPC) Shutdown(ctx context.Context) error {
 }
 
 // Run serves public (at most cfg.MaxConnections connections at once), the operations endpoints
-// and pprof until ctx ends (SIGTERM), then shuts down in order: readiness fails first, the public
-// server finishes what it accepted within cfg.ShutdownTimeout, and the operations server goes
-// last so probes are answered throughout.
+// and pprof until ctx ends (SIGTERM), then shuts down in order: readiness fails and the public
+// server keeps serving for cfg.DrainPeriod while the pod leaves its Service's endpoints, then
+// finishes what it accepted within cfg.ShutdownTimeout; the operations server goes last so
+// probes are answered throughout.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metrics *Metrics, public Server) error {
 	started := time.Now()
 	publicListener, err := net.Listen("tcp", cfg.ListenAddr)
@@ -77,6 +78,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metr
 		if h, ok := public.(HTTP); ok {
 			closeIdleNearLimit(h.Server, cfg.MaxConnections, log)
 		}
+	}
+	if h, ok := public.(HTTP); ok {
+		h.Handler = closeWhileDraining(h.Handler, health)
 	}
 	opsListener, err := net.Listen("tcp", cfg.OpsAddr)
 	if err != nil {
@@ -113,11 +117,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metr
 	var runErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+		log.Info("draining", "period", cfg.DrainPeriod, "timeout", cfg.ShutdownTimeout)
+		health.Drain()
+		drained := time.NewTimer(cfg.DrainPeriod)
+		select {
+		case <-drained.C:
+		case runErr = <-failed:
+			drained.Stop()
+			log.Error("server failed while draining; shutting down", "err", runErr)
+		}
 	case runErr = <-failed:
 		log.Error("server failed; shutting down", "err", runErr)
+		health.Drain()
 	}
-	health.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := public.Shutdown(shutdownCtx); err != nil {
@@ -126,6 +138,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metr
 	runErr = errors.Join(runErr, debug.Shutdown(shutdownCtx), ops.Shutdown(shutdownCtx))
 	log.Info("stopped", "err", runErr)
 	return runErr
+}
+
+// closeWhileDraining answers each request of a draining service with "Connection: close", so a
+// client leaves its kept-alive connection after this response, told so, and its next request opens
+// a new one through the Service to a pod that is not stopping. Without it the client keeps the
+// connection until Shutdown closes it as idle, and a request it is sending on it just then is
+// answered by a reset.
+func closeWhileDraining(next http.Handler, health *Health) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if health.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func debugMux() *http.ServeMux {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"testing"
 	"time"
 
@@ -64,6 +65,59 @@ func TestRunDrainsInOrder(t *testing.T) {
 	}
 	if err := <-finished; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// While a stopping service drains, it keeps answering, on kept-alive connections and new ones,
+// and tells each client to leave its connection: none is left for Shutdown to close under a request.
+func TestRunDrainKeepsServingAndClosesEachConnection(t *testing.T) {
+	const drain = 2 * time.Second
+	cfg := Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t),
+		DrainPeriod: drain, ShutdownTimeout: 5 * time.Second}
+	log := NewLogger(io.Discard, cfg)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "hello") })
+	ctx, stop := context.WithCancel(context.Background())
+	finished := make(chan error, 1)
+	go func() { finished <- Run(ctx, cfg, log, NewHealth(), NewMetrics(), HTTP{NewHTTPServer(mux, log)}) }()
+	waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 200 })
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 5 * time.Second}
+	type answer struct {
+		status        int
+		reused, close bool
+	}
+	get := func() answer {
+		t.Helper()
+		var reused bool
+		req, _ := http.NewRequest("GET", "http://"+cfg.ListenAddr+"/hello", nil)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(c httptrace.GotConnInfo) { reused = c.Reused }}))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET /hello: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return answer{resp.StatusCode, reused, resp.Close}
+	}
+	if got := get(); got != (answer{200, false, false}) {
+		t.Fatalf("before the drain: %+v, want 200 on a new connection, kept alive", got)
+	}
+	stopped := time.Now()
+	stop() // as SIGTERM would
+	waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 503 })
+	if got := get(); got != (answer{200, true, true}) {
+		t.Errorf("draining, on the kept-alive connection: %+v, want 200 with Connection: close", got)
+	}
+	// A client that still reaches the pod (the Service has not caught up) is served, and told to leave.
+	if got := get(); got != (answer{200, false, true}) {
+		t.Errorf("draining, on a new connection: %+v, want 200 with Connection: close", got)
+	}
+	if err := <-finished; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if took := time.Since(stopped); took < drain {
+		t.Errorf("Run returned %v after the stop, before its %v drain ended", took, drain)
 	}
 }
 
