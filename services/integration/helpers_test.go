@@ -28,14 +28,19 @@ func waitReady(t *testing.T, opsAddr string) {
 func waitFor(t *testing.T, opsAddr, probe string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + opsAddr + probe); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	for !answers200(opsAddr, probe) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%s not 200 within 10s", opsAddr, probe)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("%s%s not 200 within 10s", opsAddr, probe)
+}
+
+func answers200(opsAddr, probe string) bool {
+	resp, err := http.Get("http://" + opsAddr + probe)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -35,21 +36,63 @@ func startProcess(t *testing.T, bin string, env map[string]string) (*exec.Cmd, <
 }
 
 // startProcessUntil is startProcess waiting for another operations endpoint (such as /healthz).
+// A process that exits first, or is not ready in time, fails the test with its own log, as does
+// any later failure of the test.
 func startProcessUntil(t *testing.T, bin string, env map[string]string, probe string) (*exec.Cmd, <-chan error) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	output := &processLog{}
+	cmd.Stdout, cmd.Stderr = output, output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitFor(t, env["OPS_ADDR"], probe)
+	watched := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		watched <- err
+		exited <- err
+	}()
+	name := filepath.Base(bin)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("log of %s:\n%s", name, output)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !answers200(env["OPS_ADDR"], probe) {
+		select {
+		case err := <-watched:
+			t.Fatalf("%s exited (%v) before %s answered", name, err, probe)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s%s not 200 within 10s", name, env["OPS_ADDR"], probe)
+		}
+	}
 	return cmd, exited
+}
+
+// processLog keeps what a service process writes, for the message of a failing test.
+type processLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *processLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *processLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // TestSIGTERMUnderLoadDropsNothing sends SIGTERM to the gateway process while 16 clients keep it

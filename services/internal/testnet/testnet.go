@@ -2,7 +2,11 @@
 package testnet
 
 import (
+	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -16,15 +20,26 @@ var handedOut = struct {
 }{addrs: map[string]bool{}}
 
 // FreeAddr returns a 127.0.0.1 address with a port nothing listens on now, never one it has
-// returned before in this process.
+// returned before in this process. The port lies below the kernel's ephemeral range, from which
+// outgoing connections take their source ports: a port from that range, free when checked, may be
+// taken by any connection that test packages running beside this one open before the service
+// binds it, and the service then fails to start.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	handedOut.Lock()
 	defer handedOut.Unlock()
+	low, high := portsOutsideEphemeralRange()
 	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		port := 0 // the kernel's choice, when the ephemeral range leaves no room below it
+		if high > low {
+			port = low + rand.IntN(high-low)
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			t.Fatal(err)
+			if port == 0 {
+				t.Fatal(err)
+			}
+			continue // something listens there
 		}
 		addr := l.Addr().String()
 		l.Close()
@@ -33,6 +48,24 @@ func FreeAddr(t testing.TB) string {
 			return addr
 		}
 	}
-	t.Fatal("no loopback port that was not handed out already, after 100 tries")
+	t.Fatal("no free loopback port that was not handed out already, after 100 tries")
 	return ""
+}
+
+// firstTestPort keeps the ports FreeAddr chooses above those of servers a developer may run.
+const firstTestPort = 20000
+
+// portsOutsideEphemeralRange is [low, high): from firstTestPort to the start of the ephemeral
+// range (Linux's ip_local_port_range; 32768 where it cannot be read, Linux's default and below
+// macOS's 49152). Empty when the range starts lower.
+func portsOutsideEphemeralRange() (low, high int) {
+	high = 32768
+	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if fields := strings.Fields(string(raw)); len(fields) == 2 {
+			if n, err := strconv.Atoi(fields[0]); err == nil {
+				high = n
+			}
+		}
+	}
+	return firstTestPort, max(high, firstTestPort)
 }

@@ -1,6 +1,10 @@
 package testnet
 
-import "testing"
+import (
+	"net"
+	"strconv"
+	"testing"
+)
 
 func TestFreeAddrNeverRepeats(t *testing.T) {
 	seen := map[string]bool{}
@@ -10,5 +14,21 @@ func TestFreeAddrNeverRepeats(t *testing.T) {
 			t.Fatalf("FreeAddr returned %s twice", addr)
 		}
 		seen[addr] = true
+	}
+}
+
+func TestFreeAddrIsOutsideTheEphemeralRange(t *testing.T) {
+	low, high := portsOutsideEphemeralRange()
+	if high <= low {
+		t.Skipf("the ephemeral range starts at %d, below %d: FreeAddr takes the kernel's ports", high, low)
+	}
+	for range 50 {
+		_, portText, err := net.SplitHostPort(FreeAddr(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if port, _ := strconv.Atoi(portText); port < low || port >= high {
+			t.Fatalf("FreeAddr gave port %d, outside [%d, %d)", port, low, high)
+		}
 	}
 }
