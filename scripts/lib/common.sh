@@ -56,20 +56,30 @@ use_compile_cache() {
   export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE-$(node -p 'require("node:path").join(require("node:os").tmpdir(), "node-compile-cache")')}"
 }
 
-# A loopback port nothing listens on now.
 # free_port: a loopback port nothing listens on now. Within with_work_dir it never repeats one it
-# gave before ($work/.ports): the kernel may hand a just-closed port out again at once, and two
-# servers of one script would then be told the same port.
+# gave before ($work/.ports): two servers of one script would otherwise be told the same port. The
+# port is from 20000 up to the kernel's ephemeral range and Kubernetes' NodePorts (30000), as
+# services/internal/testnet's FreeAddr chooses: outgoing connections (the control plane's, the
+# kubelet's) take their source ports from the ephemeral range, and could take a port from there
+# before the server it was given to binds it.
 free_port() {
   python3 - "${work:+$work/.ports}" <<'PY'
-import os, socket, sys
+import os, random, socket, sys
 record = sys.argv[1]
 given = set(open(record).read().split()) if record and os.path.exists(record) else set()
+try:
+    ephemeral = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    ephemeral = 32768
+low, high = 20000, min(ephemeral, 30000)
 for _ in range(100):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = str(s.getsockname()[1])
-    s.close()
+    with socket.socket() as s:
+        try:
+            # The kernel's choice when the ephemeral range leaves no room below it.
+            s.bind(("127.0.0.1", random.randrange(low, high) if high > low else 0))
+        except OSError:
+            continue  # in use
+        port = str(s.getsockname()[1])
     if port not in given:
         break
 else:

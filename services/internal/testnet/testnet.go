@@ -52,12 +52,14 @@ func FreeAddr(t testing.TB) string {
 	return ""
 }
 
-// firstTestPort keeps the ports FreeAddr chooses above those of servers a developer may run.
-const firstTestPort = 20000
+// The ports FreeAddr chooses from lie above those of servers a developer may run and below
+// Kubernetes' NodePorts, which a kube-proxy on the same host may forward on every local address.
+// scripts/lib/common.sh's free_port keeps to the same range.
+const firstTestPort, firstNodePort = 20000, 30000
 
 // portsOutsideEphemeralRange is [low, high): from firstTestPort to the start of the ephemeral
 // range (Linux's ip_local_port_range; 32768 where it cannot be read, Linux's default and below
-// macOS's 49152). Empty when the range starts lower.
+// macOS's 49152) or firstNodePort, whichever comes first. Empty when the range starts lower.
 func portsOutsideEphemeralRange() (low, high int) {
 	high = 32768
 	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
@@ -67,5 +69,5 @@ func portsOutsideEphemeralRange() (low, high int) {
 			}
 		}
 	}
-	return firstTestPort, max(high, firstTestPort)
+	return firstTestPort, max(min(high, firstNodePort), firstTestPort)
 }
