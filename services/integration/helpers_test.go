@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -27,13 +28,26 @@ func waitReady(t *testing.T, opsAddr string) {
 // waitFor waits up to 10 s for an operations endpoint to answer 200.
 func waitFor(t *testing.T, opsAddr, probe string) {
 	t.Helper()
+	if err := awaitAnswer(opsAddr, probe, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// awaitAnswer polls an operations endpoint until it answers 200, for up to 10 s, or until the
+// process serving it ends (exited delivers; nil when there is no process to watch).
+func awaitAnswer(opsAddr, probe string, exited <-chan error) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for !answers200(opsAddr, probe) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s%s not 200 within 10s", opsAddr, probe)
+		select {
+		case err := <-exited:
+			return fmt.Errorf("exited (%v) before %s answered", err, probe)
+		case <-time.After(10 * time.Millisecond):
 		}
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s%s not 200 within 10s", opsAddr, probe)
+		}
 	}
+	return nil
 }
 
 func answers200(opsAddr, probe string) bool {

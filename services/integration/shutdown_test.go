@@ -50,12 +50,7 @@ func startProcessUntil(t *testing.T, bin string, env map[string]string, probe st
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	watched := make(chan error, 1)
-	go func() {
-		err := cmd.Wait()
-		watched <- err
-		exited <- err
-	}()
+	go func() { exited <- cmd.Wait() }()
 	name := filepath.Base(bin)
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -63,16 +58,9 @@ func startProcessUntil(t *testing.T, bin string, env map[string]string, probe st
 			t.Logf("log of %s:\n%s", name, output)
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !answers200(env["OPS_ADDR"], probe) {
-		select {
-		case err := <-watched:
-			t.Fatalf("%s exited (%v) before %s answered", name, err, probe)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s%s not 200 within 10s", name, env["OPS_ADDR"], probe)
-		}
+	// An exit read here fails the test, so the caller never waits for it on exited.
+	if err := awaitAnswer(env["OPS_ADDR"], probe, exited); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	return cmd, exited
 }

@@ -73,13 +73,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metr
 	if err != nil {
 		return fmt.Errorf("listen on LISTEN_ADDR: %w", err)
 	}
-	if cfg.MaxConnections > 0 { // 0, as in a Config written out by hand, means no cap
+	capped := cfg.MaxConnections > 0 // 0, as in a Config written out by hand, means no cap
+	if capped {
 		publicListener = limitConnections(publicListener, cfg.MaxConnections)
-		if h, ok := public.(HTTP); ok {
-			closeIdleNearLimit(h.Server, cfg.MaxConnections, log)
-		}
 	}
 	if h, ok := public.(HTTP); ok {
+		if capped {
+			closeIdleNearLimit(h.Server, cfg.MaxConnections, log)
+		}
 		h.Handler = closeWhileDraining(h.Handler, health)
 	}
 	opsListener, err := net.Listen("tcp", cfg.OpsAddr)
@@ -118,17 +119,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, health *Health, metr
 	select {
 	case <-ctx.Done():
 		log.Info("draining", "period", cfg.DrainPeriod, "timeout", cfg.ShutdownTimeout)
-		health.Drain()
-		drained := time.NewTimer(cfg.DrainPeriod)
-		select {
-		case <-drained.C:
-		case runErr = <-failed:
-			drained.Stop()
-			log.Error("server failed while draining; shutting down", "err", runErr)
-		}
 	case runErr = <-failed:
 		log.Error("server failed; shutting down", "err", runErr)
-		health.Drain()
+	}
+	health.Drain()
+	if runErr == nil { // a failed server drains nothing: shut down at once
+		select {
+		case <-time.After(cfg.DrainPeriod):
+		case runErr = <-failed:
+			log.Error("server failed while draining; shutting down", "err", runErr)
+		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()

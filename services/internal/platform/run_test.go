@@ -16,9 +16,22 @@ import (
 	"flotilla/services/internal/testnet"
 )
 
-func TestRunDrainsInOrder(t *testing.T) {
-	cfg := Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t), ShutdownTimeout: 5 * time.Second}
+// startRun runs Run on free loopback addresses with handler as the public HTTP server, draining
+// for drain, and waits until it is ready. stop stands for SIGTERM; finished delivers Run's result.
+func startRun(t *testing.T, handler http.Handler, drain time.Duration) (cfg Config, stop context.CancelFunc, finished <-chan error) {
+	t.Helper()
+	cfg = Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t),
+		DrainPeriod: drain, ShutdownTimeout: 5 * time.Second}
 	log := NewLogger(io.Discard, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	result := make(chan error, 1)
+	go func() { result <- Run(ctx, cfg, log, NewHealth(), NewMetrics(), HTTP{NewHTTPServer(handler, log)}) }()
+	waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 200 })
+	return cfg, stop, result
+}
+
+func TestRunDrainsInOrder(t *testing.T) {
 	inFlight, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
@@ -26,13 +39,7 @@ func TestRunDrainsInOrder(t *testing.T) {
 		<-release
 		fmt.Fprint(w, "done")
 	})
-	health := NewHealth()
-	ctx, stop := context.WithCancel(context.Background())
-	finished := make(chan error, 1)
-	go func() {
-		finished <- Run(ctx, cfg, log, health, NewMetrics(), HTTP{NewHTTPServer(mux, log)})
-	}()
-	waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 200 })
+	cfg, stop, finished := startRun(t, mux, 0)
 	if got := statusOf("http://" + cfg.DebugAddr + "/debug/pprof/"); got != 200 {
 		t.Errorf("pprof on the debug address: %d", got)
 	}
@@ -75,15 +82,9 @@ func TestRunDrainsInOrder(t *testing.T) {
 // and tells each client to leave its connection: none is left for Shutdown to close under a request.
 func TestRunDrainKeepsServingAndClosesEachConnection(t *testing.T) {
 	const drain = 2 * time.Second
-	cfg := Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t),
-		DrainPeriod: drain, ShutdownTimeout: 5 * time.Second}
-	log := NewLogger(io.Discard, cfg)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "hello") })
-	ctx, stop := context.WithCancel(context.Background())
-	finished := make(chan error, 1)
-	go func() { finished <- Run(ctx, cfg, log, NewHealth(), NewMetrics(), HTTP{NewHTTPServer(mux, log)}) }()
-	waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 200 })
+	cfg, stop, finished := startRun(t, mux, drain)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 5 * time.Second}
 	type answer struct {
@@ -147,13 +148,7 @@ func TestRunStopsUnderLoadWithNoFailedRequest(t *testing.T) {
 
 	var answered atomic.Int64
 	for range stops {
-		cfg := Config{ServiceName: "t", ListenAddr: testnet.FreeAddr(t), OpsAddr: testnet.FreeAddr(t), DebugAddr: testnet.FreeAddr(t),
-			DrainPeriod: drain, ShutdownTimeout: 5 * time.Second}
-		log := NewLogger(io.Discard, cfg)
-		ctx, stop := context.WithCancel(context.Background())
-		finished := make(chan error, 1)
-		go func() { finished <- Run(ctx, cfg, log, NewHealth(), NewMetrics(), HTTP{NewHTTPServer(echo, log)}) }()
-		waitFor(t, func() bool { return statusOf("http://"+cfg.OpsAddr+"/readyz") == 200 })
+		cfg, stop, finished := startRun(t, echo, drain)
 
 		var endpointsMoved, loadEnds atomic.Bool
 		var dialer net.Dialer
