@@ -25,6 +25,54 @@ export const items = (...args: string[]): any[] => get<{ items: any[] }>(...args
 /** Whether a pod's Ready condition is True. */
 export const ready = (pod: any): boolean => pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false;
 
+/**
+ * One line on why a pod is not what a test expected: its phase, readiness, restarts with their
+ * last state and the end of the log they left, and the kubelet's latest events on it (a failed
+ * probe names its error there). One line, as the e2e's failure record keeps a message's first.
+ */
+export function podState(pod: any): string {
+  const namespace = pod.metadata.namespace;
+  const name = pod.metadata.name;
+  const status = pod.status?.containerStatuses?.[0];
+  const parts = [`${name} ${pod.status?.phase ?? "?"}${ready(pod) ? " ready" : " not ready"}`];
+  if (status?.restartCount) {
+    let previousLog: string;
+    try {
+      previousLog = kubectl("logs", "-n", namespace, name, "--previous", "--tail", "5").trim();
+    } catch (error) {
+      previousLog = `(no previous log: ${String(error).split("\n")[0]})`;
+    }
+    parts.push(`restarted ${status.restartCount}x, last state ${JSON.stringify(status.lastState)}, its log ended: ${previousLog}`);
+  }
+  const events = items("-n", namespace, "events", "--field-selector", `involvedObject.name=${name}`)
+    .filter((e) => e.type !== "Normal")
+    .slice(-3)
+    .map((e) => `${e.reason} x${e.count ?? 1}: ${e.message}`);
+  if (events.length > 0) parts.push(`events: ${events.join(" / ")}`);
+  return parts.join("; ").replaceAll("\n", " | ");
+}
+
+/**
+ * What a Deployment lacks of a finished rollout, as it stands when read: `undefined` when every
+ * replica runs its current template and is available; otherwise the counts and each pod's state.
+ */
+export function rolloutShortfall(namespace: string, name: string): string | undefined {
+  const deployment = get("deployment", name, "-n", namespace);
+  const { replicas } = deployment.spec;
+  const { updatedReplicas = 0, availableReplicas = 0 } = deployment.status;
+  if (updatedReplicas === replicas && availableReplicas === replicas) return undefined;
+  const pods = items(
+    "-n",
+    namespace,
+    "pods",
+    "-l",
+    Object.entries(deployment.spec.selector.matchLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+  );
+  return `${name}: ${updatedReplicas} updated and ${availableReplicas} available of ${replicas}; pods: ${pods.map(podState).join("; ")}`;
+}
+
 /** `kubectl ARGS`, its output. */
 export function kubectl(...args: string[]): string {
   return execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

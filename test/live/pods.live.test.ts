@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tracingDefaults } from "../../components/tracing/defaults";
 import { collectorEndpoint, collectorPodLabels } from "../../components/tracing/tracing";
 import { eventually, requiredEnv } from "./env";
-import { get, items, kubectl, kubectlApply, kubectlAsync, ready, serviceUrl } from "./kube";
+import { get, items, kubectl, kubectlApply, kubectlAsync, podState, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
 import { type Check, probeFromNamespace, probeFromPod } from "./probes";
 import { counterTotal } from "./promql";
@@ -78,20 +78,6 @@ function nodeMemory(): string {
   return [...processes.map(([name, pid]) => `${name} ${rss(pid).toFixed(0)} MiB`), `${shims.length} shims ${shimTotal.toFixed(0)} MiB`].join(", ");
 }
 
-/** Why a pod's container restarted: its last state and the end of the log it left. */
-function restartCause(pod: any, podNamespace = namespace): string {
-  const status = pod.status.containerStatuses[0];
-  if (!status.restartCount) return `${pod.metadata.name} restarted`;
-  let previousLog: string;
-  try {
-    previousLog = kubectl("logs", "-n", podNamespace, pod.metadata.name, "--previous", "--tail", "5");
-  } catch (error) {
-    previousLog = `(no previous log: ${String(error).split("\n")[0]})`;
-  }
-  // One line: the e2e failure record keeps only the first line of a message.
-  return `${pod.metadata.name} restarted; last state ${JSON.stringify(status.lastState)}; its log ended: ${previousLog.trim().replaceAll("\n", " | ")}`;
-}
-
 afterAll(() => {
   figure(`real node started (containerd, kubelet, kube-proxy, kube-router, CoreDNS ready) in ${requiredEnv("FLOTILLA_E2E_NODE_START_SECONDS")} s`);
   figure(`memory (RSS): ${nodeMemory()}`);
@@ -107,7 +93,7 @@ describe("the services' pods on the real node", () => {
       for (const pod of pods) {
         expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
         expect(ready(pod), pod.metadata.name).toBe(true);
-        expect(pod.status.containerStatuses[0].restartCount, restartCause(pod)).toBe(0);
+        expect(pod.status.containerStatuses[0].restartCount, podState(pod)).toBe(0);
         const context = pod.spec.containers[0].securityContext;
         expect(context).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         // A process answers on the pod's own address: the kubelet's probes reached a real server.
@@ -291,7 +277,7 @@ describe.runIf(collector)("the trace collector, the chart's own pod on the real 
     for (const pod of pods) {
       expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
       expect(ready(pod), pod.metadata.name).toBe(true);
-      expect(pod.status.containerStatuses[0].restartCount, restartCause(pod, tracingDefaults.namespace)).toBe(0);
+      expect(pod.status.containerStatuses[0].restartCount, podState(pod)).toBe(0);
       expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
       expect(pod.spec.containers[0].securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
