@@ -63,6 +63,21 @@ describe("dev stack", async () => {
     }
   });
 
+  it("awaits each Deployment until every replica runs the new template and is available (components/awaits.ts)", () => {
+    const replicas = run.ofType(DEPLOYMENT).map((d) => [d.inputs.spec.replicas, JSON.parse(d.inputs.metadata.annotations["pulumi.com/waitFor"])]);
+    expect(replicas).toEqual(
+      [1, 1].map((n) => [
+        n,
+        [
+          'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}=NewReplicaSetAvailable',
+          `jsonpath={.status.updatedReplicas}=${n}`,
+          `jsonpath={.status.replicas}=${n}`,
+          `jsonpath={.status.availableReplicas}=${n}`,
+        ],
+      ]),
+    );
+  });
+
   it("labels the namespace to enforce the restricted Pod Security Standard, and denies by default", () => {
     const namespace = run.one("kubernetes:core/v1:Namespace", "flotilla");
     expect(namespace.inputs.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });
@@ -192,6 +207,14 @@ describe("prod stack", async () => {
       ["users", 3, 12],
     ]);
     expect(run.ofType(PDB).map((p) => p.inputs.spec.maxUnavailable)).toEqual([1, 1]);
+  });
+
+  it("awaits an autoscaled Deployment on its rollout's end alone, its replica count being the autoscaler's", () => {
+    for (const deployment of run.ofType(DEPLOYMENT)) {
+      expect(JSON.parse(deployment.inputs.metadata.annotations["pulumi.com/waitFor"])).toEqual([
+        'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}=NewReplicaSetAvailable',
+      ]);
+    }
   });
 
   it("runs every pod restricted, by digest, with requests and limits", () => expectRestricted(run));

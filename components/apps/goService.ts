@@ -4,7 +4,7 @@ import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
 import * as policyv1 from "@pulumi/kubernetes/policy/v1";
 import * as autoscalingv2 from "@pulumi/kubernetes/autoscaling/v2";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceAwaitSkipped } from "../awaits";
+import { rolloutAwait, serviceAwaitSkipped } from "../awaits";
 import { isCredentialName, isCredentialValue } from "./credentials";
 import platform from "./platform.json";
 import { type Callee, type EgressPeer, serviceNetworkPolicy } from "./networkPolicy";
@@ -261,7 +261,8 @@ export class GoService extends pulumi.ComponentResource {
     const deployment = new appsv1.Deployment(
       name,
       {
-        metadata: metadata(),
+        // Awaited on its rollout's counts rather than by the provider's own logic (awaits.ts).
+        metadata: { ...metadata(), annotations: rolloutAwait(args.autoscaling ? undefined : minReplicas) },
         spec: {
           // Left to the autoscaler when there is one, so `pulumi up` never fights it.
           replicas: args.autoscaling ? undefined : minReplicas,
