@@ -9,14 +9,14 @@
  * (bench/engine; docs/benchmarks.md). Headless Services were never awaited.
  *
  * The provider's Deployment await (pkg/await/deployment.go, provider v4.x) can return before a
- * rollout has started. Its informers are shared by every await in a namespace; when two Deployments
+ * rollout has finished, or even begun. Its informers are shared by every await in a namespace; when two Deployments
  * change in one `up`, the second await may be handed the informer's cached copy from before the
  * update, and then the update itself, whose revision annotation and conditions are still the old
  * ReplicaSet's, fully available: it takes that for the finished rollout. Seen on the real node (suite
  * "images", users 2 of 3 pods updated when `up` had returned), reproduced under CPU load. The
  * provider's `pulumi.com/waitFor` conditions instead ignore any copy older than the update and any
- * status the Deployment controller wrote before it saw the update (`observedGeneration`), so a
- * Deployment is awaited by those, on the counts `kubectl rollout status` reads.
+ * status the Deployment controller wrote before it saw the update (`observedGeneration`), so every
+ * Deployment of the stack, Flotilla's and the charts' (charts/postRender.ts), is awaited by those.
  */
 
 /** Tells the Kubernetes provider to return as soon as the API server has taken the object. */
@@ -24,7 +24,7 @@ export const skipAwaitAnnotation = "pulumi.com/skipAwait";
 
 /**
  * The annotations of a Service that the provider does not await: Flotilla's own, and every chart's
- * (charts/postRender.ts), whose Deployments' awaits are left as the chart rendered them.
+ * (charts/postRender.ts).
  */
 export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwaitAnnotation]: "true" };
 
@@ -32,17 +32,18 @@ export const serviceAwaitSkipped: Readonly<Record<string, string>> = { [skipAwai
 export const waitForAnnotation = "pulumi.com/waitFor";
 
 /**
- * The annotations that make `up` wait for a Deployment's rollout to finish: the controller has
- * marked the new ReplicaSet available and, with a fixed replica count, every pod runs the current
- * template, none of an older one is left, and all are available. An autoscaled Deployment's count
- * is the autoscaler's, so only the first holds it. On a rollout that never finishes, `up` fails at
- * the provider's timeout (10 min), naming the condition still unmet and the count it found; the
- * pods' own errors are then in `kubectl describe`, as the built-in await's log no longer has them.
+ * The annotations that make `up` wait for a Deployment's rollout to finish. With a replica count,
+ * the counts `kubectl rollout status` reads: every pod runs the current template, none of an older
+ * one is left, and all are available. Without one (an autoscaler's Deployment, or a chart's that
+ * leaves it to the default), the controller's own word: Progressing's reason NewReplicaSetAvailable.
+ * Zero replicas take the latter too, as the status leaves zero counts out. On a rollout that never
+ * finishes, `up` fails at the provider's timeout (10 min), naming the condition still unmet and
+ * what it found; the pods' own errors are then in `kubectl describe`, as the built-in await's log
+ * no longer has them.
  */
 export function rolloutAwait(replicas: number | undefined): Record<string, string> {
-  const conditions = [`jsonpath={.status.conditions[?(@.type=="Progressing")].reason}=NewReplicaSetAvailable`];
-  if (replicas !== undefined) {
-    conditions.push(...["updatedReplicas", "replicas", "availableReplicas"].map((field) => `jsonpath={.status.${field}}=${replicas}`));
-  }
+  const conditions = replicas
+    ? ["updatedReplicas", "replicas", "availableReplicas"].map((field) => `jsonpath={.status.${field}}=${replicas}`)
+    : ['jsonpath={.status.conditions[?(@.type=="Progressing")].reason}=NewReplicaSetAvailable'];
   return { [waitForAnnotation]: JSON.stringify(conditions) };
 }

@@ -168,7 +168,7 @@ describe("the charts' post-renderer", () => {
 
   it("adds the skipAwait annotation to a chart's Service, keeping its own; every other document stays byte for byte", () => {
     const deployment =
-      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: grafana\n  labels: { on: yes }   # YAML 1.1 values, left unparsed\nspec:\n  replicas: 1\n";
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: grafana\n  labels: { on: yes }   # YAML 1.1 values, left unparsed\ndata:\n  replicas: '1'\n";
     const monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: grafana\n";
     const service = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: grafana\n  annotations:\n    prometheus.io/scrape: "true"\nspec:\n  type: ClusterIP\n';
     const out = postRender(stream(deployment, service, monitor));
@@ -185,6 +185,20 @@ describe("the charts' post-renderer", () => {
     expect(after).toBe(`\n# Source: chart/templates/t2.yaml\n${monitor}`);
     // Nothing to rewrite: the stream comes back as it went in.
     expect(postRender(stream(deployment, monitor))).toBe(stream(deployment, monitor));
+  });
+
+  it("awaits a chart's Deployment by its rollout's counts, or by the controller's word when the chart sets none", () => {
+    const counted = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: grafana\n  annotations: { checksum/config: abc }\nspec:\n  replicas: 2\n";
+    const uncounted = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: operator\nspec:\n  template: {}\n";
+    const [grafana, operator] = objects(postRender(stream(counted, uncounted)));
+    expect(grafana?.metadata.annotations).toEqual({
+      "checksum/config": "abc",
+      "pulumi.com/waitFor": JSON.stringify(["updatedReplicas", "replicas", "availableReplicas"].map((f) => `jsonpath={.status.${f}}=2`)),
+    });
+    expect(grafana?.spec).toEqual({ replicas: 2 });
+    expect(operator?.metadata.annotations).toEqual({
+      "pulumi.com/waitFor": JSON.stringify(['jsonpath={.status.conditions[?(@.type=="Progressing")].reason}=NewReplicaSetAvailable']),
+    });
   });
 
   it("drops the description of every schema node of a CRD, and nothing else", () => {
@@ -284,8 +298,8 @@ describe("the charts' post-renderer", () => {
   it("leaves out the kinds a chart's caller names, of that group only, also when run as the provider runs it", () => {
     const issuer = "apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: selfsigned\nspec:\n  selfSigned: {}\n";
     const otherIssuer = "apiVersion: example.com/v1\nkind: Issuer\nmetadata:\n  name: mine\n";
-    const deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: barman-cloud\n";
-    const input = stream(issuer, otherIssuer, deployment);
+    const account = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: barman-cloud\n";
+    const input = stream(issuer, otherIssuer, account);
     const renderer = chartPostRenderer({ drop: ["cert-manager.io/Issuer"] });
     const output = execFileSync(renderer.command, renderer.args, { input, encoding: "utf8", cwd: process.cwd() });
     expect(output).toBe(postRender(input, { drop: ["cert-manager.io/Issuer"] }));
@@ -293,7 +307,7 @@ describe("the charts' post-renderer", () => {
       objects(output)
         .filter((o) => o !== null && o !== undefined)
         .map((o) => `${o.apiVersion} ${o.kind}`),
-    ).toEqual(["example.com/v1 Issuer", "apps/v1 Deployment"]);
+    ).toEqual(["example.com/v1 Issuer", "v1 ServiceAccount"]);
     // Without a drop, everything stays.
     expect(postRender(input)).toBe(input);
   });

@@ -3,7 +3,8 @@
  * the stack takes. The Kubernetes provider pipes the chart's rendered manifests through it before
  * it registers a single object:
  *
- * - a Service is not awaited (`serviceAwaitSkipped`, ../awaits.ts);
+ * - a Service is not awaited (`serviceAwaitSkipped`, ../awaits.ts), and a Deployment is awaited
+ *   by the conditions Flotilla's own take (`rolloutAwait`, the same file), keeping its annotations;
  * - a CustomResourceDefinition loses the `description` of each node of its schemas;
  * - an object the chart's caller names in `drop` is left out: every object of a kind
  *   (`<group>/<Kind>`), one that needs a controller the stack replaces (the Barman Cloud plugin's
@@ -26,7 +27,7 @@
 import { loadAll, Schema, timestampTag, YAML11_SCHEMA } from "js-yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { serviceAwaitSkipped } from "../awaits";
+import { rolloutAwait, serviceAwaitSkipped } from "../awaits";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -66,10 +67,16 @@ function rewrite(object: Record<string, unknown>): Record<string, unknown> | und
     });
     return { ...object, spec: { ...spec, versions } };
   }
-  if (apiVersion === "v1" && kind === "Service") {
+  const annotated = (added: Record<string, string>) => {
     const meta = isObject(metadata) ? metadata : {};
     const annotations = isObject(meta.annotations) ? meta.annotations : {};
-    return { ...object, metadata: { ...meta, annotations: { ...annotations, ...serviceAwaitSkipped } } };
+    return { ...object, metadata: { ...meta, annotations: { ...annotations, ...added } } };
+  };
+  if (apiVersion === "v1" && kind === "Service") {
+    return annotated(serviceAwaitSkipped);
+  }
+  if (apiVersion === "apps/v1" && kind === "Deployment") {
+    return annotated(rolloutAwait(isObject(spec) && typeof spec.replicas === "number" ? spec.replicas : undefined));
   }
   return undefined;
 }
@@ -82,7 +89,7 @@ const chartYaml = new Schema(YAML11_SCHEMA.tags.filter((tag) => tag !== timestam
 
 /** The kind a document names on a line of its own; a document that names none is passed on unparsed. */
 const kindLine = /^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*$/m;
-const rewrittenKinds = new Set(["CustomResourceDefinition", "Service"]);
+const rewrittenKinds = new Set(["CustomResourceDefinition", "Service", "Deployment"]);
 
 /** `<group>/<Kind>` of an object, the group empty for the core API. */
 const groupKind = (object: Record<string, unknown>) => `${String(object.apiVersion).split("/").slice(0, -1).join("/")}/${String(object.kind)}`;
