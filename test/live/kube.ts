@@ -54,13 +54,14 @@ export function podState(pod: any): string {
 
 /**
  * What a Deployment lacks of a finished rollout, as it stands when read: `undefined` when every
- * replica runs its current template and is available; otherwise the counts and each pod's state.
+ * replica runs its current template, none of an older one is left, and all are available (the
+ * counts `up` awaits, components/awaits.ts); otherwise the counts and each pod's state.
  */
 export function rolloutShortfall(namespace: string, name: string): string | undefined {
   const deployment = get("deployment", name, "-n", namespace);
   const { replicas } = deployment.spec;
-  const { updatedReplicas = 0, availableReplicas = 0 } = deployment.status;
-  if (updatedReplicas === replicas && availableReplicas === replicas) return undefined;
+  const { updatedReplicas = 0, replicas: current = 0, availableReplicas = 0 } = deployment.status;
+  if (updatedReplicas === replicas && current === replicas && availableReplicas === replicas) return undefined;
   const pods = items(
     "-n",
     namespace,
@@ -70,7 +71,7 @@ export function rolloutShortfall(namespace: string, name: string): string | unde
       .map(([k, v]) => `${k}=${v}`)
       .join(","),
   );
-  return `${name}: ${updatedReplicas} updated and ${availableReplicas} available of ${replicas}; pods: ${pods.map(podState).join("; ")}`;
+  return `${name}: ${updatedReplicas} updated, ${current} in all and ${availableReplicas} available of ${replicas}; pods: ${pods.map(podState).join("; ")}`;
 }
 
 /** `kubectl ARGS`, its output. */
