@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { requiredEnv } from "./env";
-import { get, items, ready } from "./kube";
+import { get, items, podState, ready, rolloutShortfall } from "./kube";
 
 const images = { users: requiredEnv("FLOTILLA_E2E_USERS_IMAGE"), gateway: requiredEnv("FLOTILLA_E2E_GATEWAY_IMAGE") };
 const container = (deployment: string) => get("-n", "flotilla", "deployment", deployment)?.spec.template.spec.containers[0];
@@ -61,14 +61,13 @@ describe("monitoring", () => {
   });
 
   it.each(["monitoring-operator", "monitoring-grafana", "monitoring-kube-state-metrics"])("%s was rolled out before up returned", (name) => {
-    const deployment = get("-n", "monitoring", "deployment", name);
-    expect(deployment?.status.readyReplicas).toBe(deployment?.spec.replicas);
+    expect(rolloutShortfall("monitoring", name)).toBeUndefined();
   });
 
   it("admitted every chart pod under its namespace's level", () => {
     const pods = [...items("-n", "monitoring", "pods"), ...items("-n", "monitoring-node", "pods")];
     expect(pods.length).toBeGreaterThanOrEqual(4);
-    expect(pods.filter((p) => !ready(p)).map((p) => p.metadata.name)).toEqual([]);
+    expect(pods.filter((p) => !ready(p)).map(podState)).toEqual([]);
   });
 
   it("made the CRDs the ServiceMonitors and rules need, and one of each per service", () => {

@@ -91,9 +91,10 @@ describe("the services' pods on the real node", () => {
       const pods = podsOf(name);
       expect(pods.length, name).toBeGreaterThan(0);
       for (const pod of pods) {
+        const state = podState(pod);
         expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
-        expect(ready(pod), pod.metadata.name).toBe(true);
-        expect(pod.status.containerStatuses[0].restartCount, podState(pod)).toBe(0);
+        expect(ready(pod), state).toBe(true);
+        expect(pod.status.containerStatuses[0].restartCount, state).toBe(0);
         const context = pod.spec.containers[0].securityContext;
         expect(context).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         // A process answers on the pod's own address: the kubelet's probes reached a real server.
@@ -275,9 +276,10 @@ describe.runIf(collector)("the trace collector, the chart's own pod on the real 
     const pods = collectorPods();
     expect(pods.length).toBeGreaterThan(0);
     for (const pod of pods) {
+      const state = podState(pod);
       expect(pod.spec.nodeName, pod.metadata.name).toBe(node);
-      expect(ready(pod), pod.metadata.name).toBe(true);
-      expect(pod.status.containerStatuses[0].restartCount, podState(pod)).toBe(0);
+      expect(ready(pod), state).toBe(true);
+      expect(pod.status.containerStatuses[0].restartCount, state).toBe(0);
       expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
       expect(pod.spec.containers[0].securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
