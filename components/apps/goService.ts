@@ -219,6 +219,8 @@ export class GoService extends pulumi.ComponentResource {
     const labels = standardLabels(serviceName, "service", partOf);
     const selector = selectorLabels(serviceName, partOf);
     const minReplicas = args.autoscaling ? args.autoscaling.min : (args.replicas ?? d.replicas);
+    // Left to the autoscaler when there is one, so `pulumi up` never fights it.
+    const fixedReplicas = args.autoscaling ? undefined : minReplicas;
     const metadata = (suffix?: string) => ({
       name: suffix ? `${serviceName}-${suffix}` : serviceName,
       namespace: args.namespace,
@@ -262,10 +264,9 @@ export class GoService extends pulumi.ComponentResource {
       name,
       {
         // Awaited on its rollout's counts rather than by the provider's own logic (awaits.ts).
-        metadata: { ...metadata(), annotations: rolloutAwait(args.autoscaling ? undefined : minReplicas) },
+        metadata: { ...metadata(), annotations: rolloutAwait(fixedReplicas) },
         spec: {
-          // Left to the autoscaler when there is one, so `pulumi up` never fights it.
-          replicas: args.autoscaling ? undefined : minReplicas,
+          replicas: fixedReplicas,
           revisionHistoryLimit: 5,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },

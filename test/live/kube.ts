@@ -25,6 +25,12 @@ export const items = (...args: string[]): any[] => get<{ items: any[] }>(...args
 /** Whether a pod's Ready condition is True. */
 export const ready = (pod: any): boolean => pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false;
 
+/** A `kubectl -l` selector of labels that must all match. */
+export const labelSelector = (labels: Readonly<Record<string, string>>): string =>
+  Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+
 /**
  * One line on why a pod is not what a test expected: its phase, readiness, restarts with their
  * last state and the end of the log they left, and the kubelet's latest events on it (a failed
@@ -62,15 +68,7 @@ export function rolloutShortfall(namespace: string, name: string): string | unde
   const { replicas } = deployment.spec;
   const { updatedReplicas = 0, replicas: current = 0, availableReplicas = 0 } = deployment.status;
   if (updatedReplicas === replicas && current === replicas && availableReplicas === replicas) return undefined;
-  const pods = items(
-    "-n",
-    namespace,
-    "pods",
-    "-l",
-    Object.entries(deployment.spec.selector.matchLabels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(","),
-  );
+  const pods = items("-n", namespace, "pods", "-l", labelSelector(deployment.spec.selector.matchLabels));
   return `${name}: ${updatedReplicas} updated, ${current} in all and ${availableReplicas} available of ${replicas}; pods: ${pods.map(podState).join("; ")}`;
 }
 

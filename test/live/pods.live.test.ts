@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tracingDefaults } from "../../components/tracing/defaults";
 import { collectorEndpoint, collectorPodLabels } from "../../components/tracing/tracing";
 import { eventually, requiredEnv } from "./env";
-import { get, items, kubectl, kubectlApply, kubectlAsync, podState, ready, serviceUrl } from "./kube";
+import { get, items, kubectl, kubectlApply, kubectlAsync, labelSelector, podState, ready, serviceUrl } from "./kube";
 import { type LoadResult, underLoad } from "./load";
 import { type Check, probeFromNamespace, probeFromPod } from "./probes";
 import { counterTotal } from "./promql";
@@ -31,15 +31,7 @@ const collector = deployedConfig().tracing?.enabled
   : undefined;
 /** The trace collector's pods, found by the chart's selector labels that its policy selects too. */
 const collectorPods = () =>
-  items(
-    "-n",
-    tracingDefaults.namespace,
-    "pods",
-    "-l",
-    Object.entries(collectorPodLabels)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(","),
-  ).filter((p) => !p.metadata.deletionTimestamp);
+  items("-n", tracingDefaults.namespace, "pods", "-l", labelSelector(collectorPodLabels)).filter((p) => !p.metadata.deletionTimestamp);
 const collectorSource = "the collector";
 /** A namespace of no feature, with no policy of its own; new each run, as deleting one takes a while. */
 const scratchNamespace = `flotilla-e2e-outsider-${Date.now().toString(36)}`;
